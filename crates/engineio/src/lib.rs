@@ -1,0 +1,1 @@
+//! Engine.IO v4 server.
