@@ -1,1 +1,141 @@
-//! Engine.IO v4 server.
+//! Engine.IO v4 server: HTTP long-polling and WebSocket transports, served as a tower
+//! service on hyper 1, byte-compatible with Node's `engine.io` 6.x.
+//!
+//! Implement [`Handler`], build an [`Engine`], then serve it standalone, through plain
+//! hyper, or inside axum.
+//!
+//! ```
+//! use engineio::{DisconnectReason, Engine, EngineConfig, Handler, Message, Socket};
+//!
+//! /// Echoes every message back as it came (text as text, binary as binary).
+//! struct Echo;
+//!
+//! impl Handler for Echo {
+//!     type State = ();
+//!     fn on_connect(&self, _socket: &Socket) {}
+//!     fn on_message(&self, socket: &Socket, _state: &(), message: Message) {
+//!         // try_send never waits; a full queue hands the message back.
+//!         let _ = socket.try_send(message);
+//!     }
+//!     fn on_disconnect(&self, _socket: &Socket, _state: &(), _reason: DisconnectReason) {}
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let engine = Engine::new(EngineConfig::default(), Echo);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! println!("listening on {}", listener.local_addr()?);
+//! let server = tokio::spawn(engine.clone().serve(listener));
+//! assert_eq!(engine.session_count(), 0);
+//! # server.abort();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! With plain hyper (hyper-util), serving connections yourself:
+//!
+//! ```no_run
+//! # use engineio::{DisconnectReason, Engine, EngineConfig, Handler, Message, Socket};
+//! # struct Echo;
+//! # impl Handler for Echo {
+//! #     type State = ();
+//! #     fn on_connect(&self, _: &Socket) {}
+//! #     fn on_message(&self, s: &Socket, _: &(), m: Message) { let _ = s.try_send(m); }
+//! #     fn on_disconnect(&self, _: &Socket, _: &(), _: DisconnectReason) {}
+//! # }
+//! use hyper_util::rt::TokioIo;
+//! use tower_service::Service;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let engine = Engine::new(EngineConfig::default(), Echo);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! loop {
+//!     let (stream, peer_addr) = listener.accept().await?;
+//!     let svc = engine.service();
+//!     tokio::spawn(async move {
+//!         let svc = hyper::service::service_fn(move |mut req| {
+//!             req.extensions_mut().insert(engineio::ConnectInfo { peer_addr, secure: false });
+//!             svc.clone().call(req)
+//!         });
+//!         let _ = hyper::server::conn::http1::Builder::new()
+//!             .serve_connection(TokioIo::new(stream), svc)
+//!             .with_upgrades() // required for WebSocket
+//!             .await;
+//!     });
+//! }
+//! # }
+//! ```
+//!
+//! With axum 0.8, as a route or as a layer over a router:
+//!
+//! ```no_run
+//! # use engineio::{DisconnectReason, Engine, EngineConfig, Handler, Message, Socket};
+//! # struct Echo;
+//! # impl Handler for Echo {
+//! #     type State = ();
+//! #     fn on_connect(&self, _: &Socket) {}
+//! #     fn on_message(&self, s: &Socket, _: &(), m: Message) { let _ = s.try_send(m); }
+//! #     fn on_disconnect(&self, _: &Socket, _: &(), _: DisconnectReason) {}
+//! # }
+//! # async fn run() -> std::io::Result<()> {
+//! let engine = Engine::new(EngineConfig::default(), Echo);
+//! let app = axum::Router::new()
+//!     .route("/", axum::routing::get(|| async { "hello" }))
+//!     .route_service("/engine.io/", engine.service());
+//! // or: axum::Router::new().route(...).layer(engine.layer())
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+//!
+//! # Design
+//!
+//! A sans-IO core — [`packet`], [`payload`], the session state machine (`state.rs`),
+//! ids, configuration and errors — and a thin IO layer: the tower service
+//! (`service.rs`), long-polling (`polling.rs`), the WebSocket driver (`websocket.rs`)
+//! and [`Engine::serve`]. See `docs/engineio.md` for the state machine and the data path.
+//!
+//! Tasks: a WebSocket session runs in one task (socket reads, outgoing queue and one
+//! timer in a single `select!`). A polling session has one small timer task for its
+//! heartbeat, which also reclaims abandoned sessions at the pong deadline; it exits when
+//! the session upgrades to WebSocket.
+//!
+//! Differences from Node worth knowing: a second WebSocket for a session that is
+//! upgrading or upgraded is refused with a bare 400 before the WebSocket handshake
+//! (Node completes the handshake, then closes it). A client aborting a pending poll
+//! closes the session with "transport error" (Node's reason for a poll "closed
+//! prematurely"). The peer address comes from a [`ConnectInfo`] (or plain
+//! `SocketAddr`) request extension; axum's `ConnectInfo<SocketAddr>` is not read.
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod body;
+mod config;
+mod cors;
+mod engine;
+mod error;
+mod message;
+pub mod packet;
+pub mod payload;
+mod polling;
+mod request;
+mod serve;
+mod service;
+mod sid;
+mod socket;
+mod state;
+mod websocket;
+
+pub use body::{BoxError, EngineBody};
+pub use config::{
+    AllowRequest, BoxFuture, CookieConfig, EngineConfig, InitialHeaders, SameSite, Transports,
+};
+pub use cors::{CorsConfig, CorsOrigin};
+pub use engine::{Engine, Handler};
+pub use error::{DisconnectReason, RequestError, SendError, TrySendError};
+pub use message::{InvalidText, Message, Text};
+pub use request::{ConnectInfo, RequestInfo};
+pub use service::{EngineLayer, EngineService, NotFound, ResponseFuture};
+pub use sid::Sid;
+pub use socket::Socket;
+pub use state::TransportKind;

@@ -1,0 +1,730 @@
+//! The session state machine, free of IO (quinn-proto style).
+//!
+//! Every method takes the current [`Instant`] (and the engine's [`Timing`]) as input and
+//! returns what the IO layer must do; nothing here sleeps, spawns or touches a socket.
+//! The IO drivers (`polling.rs`, `websocket.rs`, `socket.rs`) hold one `SessionState`
+//! behind the session's mutex and react to its answers.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::error::{DisconnectReason, TrySendError};
+use crate::message::Message;
+use crate::packet::Packet;
+use crate::payload::OutPacket;
+
+/// The current transport of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    WebSocket,
+}
+
+impl TransportKind {
+    /// Node's transport name (`polling` / `websocket`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransportKind::Polling => "polling",
+            TransportKind::WebSocket => "websocket",
+        }
+    }
+}
+
+/// Engine-wide timing parameters (kept once in the engine, not per session).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub(crate) ping_interval: Duration,
+    pub(crate) ping_timeout: Duration,
+    pub(crate) upgrade_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heartbeat {
+    /// The next ping goes out at this instant.
+    Idle { ping_at: Instant },
+    /// A ping is out; the pong must arrive before this instant.
+    AwaitingPong { deadline: Instant },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Upgrade {
+    None,
+    Pending {
+        epoch: u32,
+        deadline: Instant,
+        probed: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Life {
+    Open,
+    /// Server-initiated graceful close: the queue is flushed, then the close happens.
+    Closing {
+        reason: DisconnectReason,
+        deadline: Instant,
+    },
+    Closed {
+        reason: DisconnectReason,
+    },
+}
+
+/// What a GET that was pending when the session closed receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CloseReply {
+    Close,
+    Noop,
+}
+
+/// Result of a timer check.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fired {
+    /// A ping was queued.
+    pub(crate) ping: bool,
+    /// The session closed (ping timeout, or a graceful close that timed out).
+    pub(crate) closed: bool,
+    /// A pending upgrade expired and was cancelled.
+    pub(crate) upgrade_expired: bool,
+}
+
+/// What to do with a packet received on the active transport.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Recv {
+    /// Hand the message to the handler.
+    Deliver(Message),
+    /// Nothing to do.
+    Ignore,
+    /// The session is now closed.
+    Closed,
+}
+
+/// What to do with a packet received on an upgrading WebSocket.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum UpgradeStep {
+    /// Answer `3probe`; pending GETs must now get a noop.
+    SendProbe,
+    /// The WebSocket is now the session's transport.
+    Complete,
+    /// The upgrade is over (failed or superseded): close this WebSocket.
+    Abort,
+    /// Nothing to do.
+    Ignore,
+}
+
+/// What a pending polling GET does now.
+#[derive(Debug, PartialEq)]
+pub(crate) enum GetStep {
+    /// Keep waiting.
+    Wait,
+    /// Answer with these packets (never empty).
+    Reply(Vec<OutPacket>),
+}
+
+/// The state of one session.
+#[derive(Debug)]
+pub(crate) struct SessionState {
+    transport: TransportKind,
+    upgrade: Upgrade,
+    upgrade_epoch: u32,
+    heartbeat: Heartbeat,
+    life: Life,
+    close_reply: CloseReply,
+    queue: VecDeque<OutPacket>,
+    queued_messages: usize,
+    capacity: usize,
+    get_pending: bool,
+    post_active: bool,
+    delivering: u32,
+    finalized: bool,
+}
+
+impl SessionState {
+    /// A new open session; the first ping is due `ping_interval` from `now`.
+    pub(crate) fn new(
+        now: Instant,
+        transport: TransportKind,
+        timing: &Timing,
+        capacity: usize,
+    ) -> Self {
+        SessionState {
+            transport,
+            upgrade: Upgrade::None,
+            upgrade_epoch: 0,
+            heartbeat: Heartbeat::Idle {
+                ping_at: now + timing.ping_interval,
+            },
+            life: Life::Open,
+            close_reply: CloseReply::Close,
+            queue: VecDeque::new(),
+            queued_messages: 0,
+            capacity: capacity.max(1),
+            get_pending: false,
+            post_active: false,
+            delivering: 0,
+            finalized: false,
+        }
+    }
+
+    pub(crate) fn transport(&self) -> TransportKind {
+        self.transport
+    }
+
+    /// Open (not closing, not closed).
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self.life, Life::Open)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(self.life, Life::Closed { .. })
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        matches!(self.life, Life::Closing { .. })
+    }
+
+    /// The earliest instant at which [`on_timeout`](Self::on_timeout) has work to do.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        match self.life {
+            Life::Closed { .. } => None,
+            Life::Closing { deadline, .. } => Some(deadline),
+            Life::Open => {
+                let hb = match self.heartbeat {
+                    Heartbeat::Idle { ping_at } => ping_at,
+                    Heartbeat::AwaitingPong { deadline } => deadline,
+                };
+                match self.upgrade {
+                    Upgrade::Pending { deadline, .. } => Some(hb.min(deadline)),
+                    Upgrade::None => Some(hb),
+                }
+            }
+        }
+    }
+
+    /// Runs every timer that is due at `now`. Call it on timer wake-ups *and* before
+    /// handling any request: a deadline that passed closes the session even if the
+    /// timer has not fired yet.
+    pub(crate) fn on_timeout(&mut self, now: Instant, timing: &Timing) -> Fired {
+        let mut fired = Fired::default();
+        match self.life {
+            Life::Closed { .. } => return fired,
+            Life::Closing { reason, deadline } => {
+                if now >= deadline {
+                    self.set_closed(reason, CloseReply::Close);
+                    fired.closed = true;
+                }
+                return fired;
+            }
+            Life::Open => {}
+        }
+        match self.heartbeat {
+            Heartbeat::AwaitingPong { deadline } if now >= deadline => {
+                self.set_closed(DisconnectReason::PingTimeout, CloseReply::Close);
+                fired.closed = true;
+                return fired;
+            }
+            Heartbeat::Idle { ping_at } if now >= ping_at => {
+                self.queue.push_back(OutPacket::Ping);
+                self.heartbeat = Heartbeat::AwaitingPong {
+                    deadline: now + timing.ping_timeout,
+                };
+                fired.ping = true;
+            }
+            _ => {}
+        }
+        if let Upgrade::Pending { deadline, .. } = self.upgrade {
+            if now >= deadline {
+                self.upgrade = Upgrade::None;
+                fired.upgrade_expired = true;
+            }
+        }
+        fired
+    }
+
+    /// Handles a packet from the session's active transport.
+    pub(crate) fn recv(&mut self, now: Instant, timing: &Timing, packet: Packet) -> Recv {
+        if !self.is_open() {
+            return Recv::Ignore;
+        }
+        match packet {
+            Packet::Message(m) => Recv::Deliver(m),
+            Packet::Pong(_) => {
+                self.heartbeat = Heartbeat::Idle {
+                    ping_at: now + timing.ping_interval,
+                };
+                Recv::Ignore
+            }
+            // v4: the server pings; a client ping is "invalid heartbeat direction".
+            Packet::Ping(_) => {
+                self.set_closed(DisconnectReason::TransportError, CloseReply::Close);
+                Recv::Closed
+            }
+            Packet::Close => {
+                self.set_closed(DisconnectReason::TransportClose, CloseReply::Noop);
+                Recv::Closed
+            }
+            Packet::Open | Packet::Upgrade | Packet::Noop => Recv::Ignore,
+        }
+    }
+
+    /// Closes the session at once (protocol errors, transport loss, forced close).
+    /// Returns false if it was already closed.
+    pub(crate) fn close(&mut self, reason: DisconnectReason) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        self.set_closed(reason, CloseReply::Close);
+        true
+    }
+
+    /// Server-initiated graceful close: what is queued is still delivered, then the
+    /// close packet (polling) or the close frame (WebSocket). Returns false if the
+    /// session was already closing or closed.
+    pub(crate) fn close_gracefully(
+        &mut self,
+        now: Instant,
+        timing: &Timing,
+        reason: DisconnectReason,
+    ) -> bool {
+        if !self.is_open() {
+            return false;
+        }
+        self.upgrade = Upgrade::None;
+        self.life = Life::Closing {
+            reason,
+            deadline: now + timing.close_timeout,
+        };
+        true
+    }
+
+    /// Marks a graceful close as done (the WebSocket driver flushed everything).
+    pub(crate) fn finish_closing(&mut self) {
+        if let Life::Closing { reason, .. } = self.life {
+            self.set_closed(reason, CloseReply::Close);
+        }
+    }
+
+    fn set_closed(&mut self, reason: DisconnectReason, reply: CloseReply) {
+        self.life = Life::Closed { reason };
+        self.close_reply = reply;
+        self.upgrade = Upgrade::None;
+        self.queue = VecDeque::new();
+        self.queued_messages = 0;
+    }
+
+    /// Queues a message, or hands it back.
+    pub(crate) fn push(&mut self, message: Message) -> Result<(), TrySendError> {
+        if !self.is_open() {
+            return Err(TrySendError::Closed(message));
+        }
+        if self.queued_messages >= self.capacity {
+            return Err(TrySendError::Full(message));
+        }
+        self.queue.push_back(OutPacket::Message(message));
+        self.queued_messages += 1;
+        Ok(())
+    }
+
+    /// Whether anything waits to be written.
+    pub(crate) fn has_output(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// Moves everything queued to `out` (in order).
+    pub(crate) fn drain_into(&mut self, out: &mut Vec<OutPacket>) {
+        out.extend(self.queue.drain(..));
+        self.queued_messages = 0;
+        if self.queue.capacity() > 64 {
+            self.queue.shrink_to(16);
+        }
+    }
+
+    // ---- delivery bookkeeping: on_disconnect runs once, after any on_message ----
+
+    /// A handler call is about to run.
+    pub(crate) fn begin_delivery(&mut self) {
+        self.delivering += 1;
+    }
+
+    /// A handler call finished.
+    pub(crate) fn end_delivery(&mut self) {
+        self.delivering = self.delivering.saturating_sub(1);
+    }
+
+    /// `Some(reason)` exactly once: when the session is closed and no handler call is in
+    /// progress. Whoever receives it runs the disconnect path.
+    pub(crate) fn take_finalize(&mut self) -> Option<DisconnectReason> {
+        match self.life {
+            Life::Closed { reason } if !self.finalized && self.delivering == 0 => {
+                self.finalized = true;
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_finalized(&self) -> bool {
+        self.finalized
+    }
+
+    // ---- polling ----
+
+    /// A GET arrives. `Err` if one is already pending (overlap: the caller closes).
+    pub(crate) fn begin_get(&mut self) -> Result<(), ()> {
+        if self.get_pending {
+            return Err(());
+        }
+        self.get_pending = true;
+        Ok(())
+    }
+
+    /// What the pending GET does now.
+    pub(crate) fn poll_get(&mut self) -> GetStep {
+        let reply = match self.life {
+            Life::Closed { .. } => match self.close_reply {
+                CloseReply::Close => vec![OutPacket::Close],
+                CloseReply::Noop => vec![OutPacket::Noop],
+            },
+            Life::Closing { reason, .. } => {
+                let mut out = Vec::with_capacity(self.queue.len() + 1);
+                self.drain_into(&mut out);
+                out.push(OutPacket::Close);
+                self.set_closed(reason, CloseReply::Close);
+                out
+            }
+            Life::Open => {
+                if self.transport == TransportKind::WebSocket {
+                    vec![OutPacket::Noop]
+                } else if !self.queue.is_empty() {
+                    let mut out = Vec::with_capacity(self.queue.len());
+                    self.drain_into(&mut out);
+                    out
+                } else if matches!(self.upgrade, Upgrade::Pending { probed: true, .. }) {
+                    vec![OutPacket::Noop]
+                } else {
+                    return GetStep::Wait;
+                }
+            }
+        };
+        GetStep::Reply(reply)
+    }
+
+    /// The GET is over (answered or aborted).
+    pub(crate) fn end_get(&mut self) {
+        self.get_pending = false;
+    }
+
+    /// A POST arrives. `Err` if one is already being read (overlap).
+    pub(crate) fn begin_post(&mut self) -> Result<(), ()> {
+        if self.post_active {
+            return Err(());
+        }
+        self.post_active = true;
+        Ok(())
+    }
+
+    /// The POST is over.
+    pub(crate) fn end_post(&mut self) {
+        self.post_active = false;
+    }
+
+    // ---- upgrade ----
+
+    /// Whether a WebSocket may start upgrading this session now.
+    pub(crate) fn can_upgrade(&self) -> bool {
+        self.is_open() && self.transport == TransportKind::Polling && self.upgrade == Upgrade::None
+    }
+
+    /// A WebSocket with this sid was accepted: the upgrade starts. Returns its epoch.
+    pub(crate) fn begin_upgrade(&mut self, now: Instant, timing: &Timing) -> Option<u32> {
+        if !self.can_upgrade() {
+            return None;
+        }
+        self.upgrade_epoch = self.upgrade_epoch.wrapping_add(1);
+        self.upgrade = Upgrade::Pending {
+            epoch: self.upgrade_epoch,
+            deadline: now + timing.upgrade_timeout,
+            probed: false,
+        };
+        Some(self.upgrade_epoch)
+    }
+
+    /// Whether upgrade `epoch` is still the pending one.
+    pub(crate) fn upgrade_pending(&self, epoch: u32) -> bool {
+        matches!(self.upgrade, Upgrade::Pending { epoch: e, .. } if e == epoch) && self.is_open()
+    }
+
+    /// The deadline of upgrade `epoch`, if it is still pending.
+    pub(crate) fn upgrade_deadline(&self, epoch: u32) -> Option<Instant> {
+        match self.upgrade {
+            Upgrade::Pending {
+                epoch: e, deadline, ..
+            } if e == epoch => Some(deadline),
+            _ => None,
+        }
+    }
+
+    /// A packet arrived on the upgrading WebSocket of `epoch`.
+    pub(crate) fn upgrade_recv(&mut self, epoch: u32, packet: &Packet) -> UpgradeStep {
+        if !self.upgrade_pending(epoch) {
+            return UpgradeStep::Abort;
+        }
+        match packet {
+            Packet::Ping(data) if &data[..] == b"probe" => {
+                if let Upgrade::Pending { probed, .. } = &mut self.upgrade {
+                    *probed = true;
+                }
+                UpgradeStep::SendProbe
+            }
+            Packet::Upgrade => {
+                self.upgrade = Upgrade::None;
+                self.transport = TransportKind::WebSocket;
+                UpgradeStep::Complete
+            }
+            Packet::Noop => UpgradeStep::Ignore,
+            _ => {
+                self.upgrade = Upgrade::None;
+                UpgradeStep::Abort
+            }
+        }
+    }
+
+    /// The upgrading WebSocket of `epoch` went away or timed out.
+    pub(crate) fn abort_upgrade(&mut self, epoch: u32) {
+        if matches!(self.upgrade, Upgrade::Pending { epoch: e, .. } if e == epoch) {
+            self.upgrade = Upgrade::None;
+        }
+    }
+
+    /// Number of queued messages (control packets excluded).
+    pub(crate) fn queued_messages(&self) -> usize {
+        self.queued_messages
+    }
+
+    /// Changes whenever the upgrade state changes (pending, probed, epoch).
+    pub(crate) fn upgrade_fingerprint(&self) -> u64 {
+        match self.upgrade {
+            Upgrade::None => 0,
+            Upgrade::Pending { epoch, probed, .. } => {
+                (u64::from(epoch) << 2) | 1 | (u64::from(probed) << 1)
+            }
+        }
+    }
+
+    /// The close reason, once closing or closed.
+    #[cfg(test)]
+    pub(crate) fn reason(&self) -> Option<DisconnectReason> {
+        match self.life {
+            Life::Open => None,
+            Life::Closing { reason, .. } | Life::Closed { reason } => Some(reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Text;
+    use bytes::Bytes;
+
+    fn timing() -> Timing {
+        Timing {
+            ping_interval: Duration::from_millis(300),
+            ping_timeout: Duration::from_millis(200),
+            upgrade_timeout: Duration::from_millis(1000),
+            close_timeout: Duration::from_millis(3000),
+        }
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn msg(s: &str) -> Message {
+        Message::Text(Text::new(s))
+    }
+
+    #[test]
+    fn first_ping_after_interval_then_timeout() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        assert_eq!(s.next_deadline(), Some(t0 + ms(300)));
+        assert_eq!(s.on_timeout(t0 + ms(299), &t), Fired::default());
+        assert!(!s.has_output());
+        let f = s.on_timeout(t0 + ms(300), &t);
+        assert!(f.ping && !f.closed);
+        assert_eq!(s.next_deadline(), Some(t0 + ms(500)));
+        // the pong deadline is strict: exactly at the deadline the session is gone
+        let f = s.on_timeout(t0 + ms(500), &t);
+        assert!(f.closed);
+        assert_eq!(s.reason(), Some(DisconnectReason::PingTimeout));
+        assert_eq!(s.take_finalize(), Some(DisconnectReason::PingTimeout));
+        assert_eq!(s.take_finalize(), None);
+    }
+
+    #[test]
+    fn pong_reschedules_from_pong_time() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::WebSocket, &t, 8);
+        s.on_timeout(t0 + ms(300), &t);
+        let mut out = Vec::new();
+        s.drain_into(&mut out);
+        assert!(matches!(out[..], [OutPacket::Ping]));
+        assert_eq!(
+            s.recv(t0 + ms(450), &t, Packet::Pong(Bytes::new())),
+            Recv::Ignore
+        );
+        assert_eq!(s.next_deadline(), Some(t0 + ms(750)));
+        assert!(!s.on_timeout(t0 + ms(700), &t).closed);
+        assert!(s.is_open());
+    }
+
+    #[test]
+    fn client_ping_and_close() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::WebSocket, &t, 8);
+        assert_eq!(s.recv(t0, &t, Packet::Ping(Bytes::new())), Recv::Closed);
+        assert_eq!(s.reason(), Some(DisconnectReason::TransportError));
+
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        s.begin_get().unwrap();
+        assert_eq!(s.poll_get(), GetStep::Wait);
+        assert_eq!(s.recv(t0, &t, Packet::Close), Recv::Closed);
+        assert_eq!(s.reason(), Some(DisconnectReason::TransportClose));
+        // a GET pending when the client closes gets a noop
+        assert!(matches!(s.poll_get(), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop])));
+    }
+
+    #[test]
+    fn queue_is_bounded_and_refuses_after_close() {
+        let t = timing();
+        let mut s = SessionState::new(Instant::now(), TransportKind::Polling, &t, 2);
+        s.push(msg("a")).unwrap();
+        s.push(msg("b")).unwrap();
+        assert!(matches!(s.push(msg("c")), Err(TrySendError::Full(_))));
+        // control packets do not count against the capacity
+        s.on_timeout(Instant::now() + ms(301), &t);
+        s.begin_get().unwrap();
+        match s.poll_get() {
+            GetStep::Reply(v) => assert_eq!(v.len(), 3),
+            GetStep::Wait => panic!("expected a reply"),
+        }
+        s.end_get();
+        s.push(msg("c")).unwrap();
+        assert!(s.close(DisconnectReason::ForcedClose));
+        assert!(!s.close(DisconnectReason::ForcedClose));
+        assert!(!s.has_output());
+        assert!(matches!(s.push(msg("d")), Err(TrySendError::Closed(_))));
+    }
+
+    #[test]
+    fn graceful_close_flushes_then_sends_close() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        s.push(msg("bye")).unwrap();
+        assert!(s.close_gracefully(t0, &t, DisconnectReason::ForcedClose));
+        assert!(!s.is_open() && !s.is_closed());
+        assert_eq!(s.take_finalize(), None);
+        assert!(matches!(s.push(msg("late")), Err(TrySendError::Closed(_))));
+        s.begin_get().unwrap();
+        match s.poll_get() {
+            GetStep::Reply(v) => {
+                assert!(matches!(v[..], [OutPacket::Message(_), OutPacket::Close]))
+            }
+            GetStep::Wait => panic!("expected a reply"),
+        }
+        assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
+    }
+
+    #[test]
+    fn graceful_close_times_out_without_a_get() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        s.close_gracefully(t0, &t, DisconnectReason::ForcedClose);
+        assert_eq!(s.next_deadline(), Some(t0 + ms(3000)));
+        assert!(s.on_timeout(t0 + ms(3000), &t).closed);
+        assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
+    }
+
+    #[test]
+    fn overlapping_requests_are_detected() {
+        let t = timing();
+        let mut s = SessionState::new(Instant::now(), TransportKind::Polling, &t, 8);
+        s.begin_get().unwrap();
+        assert!(s.begin_get().is_err());
+        s.begin_post().unwrap();
+        assert!(s.begin_post().is_err());
+        s.end_post();
+        s.begin_post().unwrap();
+    }
+
+    #[test]
+    fn upgrade_flow() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        let e = s.begin_upgrade(t0, &t).unwrap();
+        assert!(
+            s.begin_upgrade(t0, &t).is_none(),
+            "second websocket refused"
+        );
+        s.begin_get().unwrap();
+        assert_eq!(s.poll_get(), GetStep::Wait);
+        assert_eq!(
+            s.upgrade_recv(e, &Packet::Ping(Bytes::from_static(b"probe"))),
+            UpgradeStep::SendProbe
+        );
+        // while upgrading, polls are answered with a noop
+        assert!(matches!(s.poll_get(), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop])));
+        s.end_get();
+        assert_eq!(s.upgrade_recv(e, &Packet::Upgrade), UpgradeStep::Complete);
+        assert_eq!(s.transport(), TransportKind::WebSocket);
+        assert!(!s.can_upgrade());
+        assert!(s.begin_upgrade(t0, &t).is_none());
+    }
+
+    #[test]
+    fn upgrade_times_out_and_can_be_retried() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        let e = s.begin_upgrade(t0, &t).unwrap();
+        assert_eq!(s.next_deadline(), Some(t0 + ms(300)));
+        s.on_timeout(t0 + ms(300), &t);
+        s.recv(t0 + ms(310), &t, Packet::Pong(Bytes::new()));
+        assert_eq!(s.upgrade_deadline(e), Some(t0 + ms(1000)));
+        let f = s.on_timeout(t0 + ms(1000), &t);
+        assert!(f.upgrade_expired && !f.closed);
+        assert!(!s.upgrade_pending(e));
+        assert_eq!(s.upgrade_recv(e, &Packet::Upgrade), UpgradeStep::Abort);
+        assert_eq!(s.transport(), TransportKind::Polling);
+        let e2 = s.begin_upgrade(t0 + ms(1000), &t).unwrap();
+        assert_ne!(e, e2);
+        // anything unexpected aborts the upgrade, the session stays on polling
+        assert_eq!(
+            s.upgrade_recv(e2, &Packet::Message(msg("x"))),
+            UpgradeStep::Abort
+        );
+        assert!(s.is_open());
+    }
+
+    #[test]
+    fn finalize_waits_for_running_handler() {
+        let t = timing();
+        let mut s = SessionState::new(Instant::now(), TransportKind::WebSocket, &t, 8);
+        s.begin_delivery();
+        s.close(DisconnectReason::ForcedClose);
+        assert_eq!(s.take_finalize(), None);
+        s.end_delivery();
+        assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
+        assert!(s.is_finalized());
+    }
+}
