@@ -1,0 +1,131 @@
+//! Engine.IO v4 long-polling: POST/GET framing, `\x1e` joining, `b`+base64
+//! binary, content types, `Cache-Control: no-store`, long-poll waiting.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+fn assert_get_headers(resp: &HttpResponse) {
+    assert_eq!(resp.status, 200, "GET status, body {:?}", resp.body);
+    assert_eq!(
+        resp.header("content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
+    assert_eq!(resp.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn text_message_is_echoed() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    assert_post_ok(&post(server.port, &sid, b"4hello").await);
+    let resp = poll(server.port, &sid).await;
+    assert_get_headers(&resp);
+    assert_eq!(resp.body, b"4hello");
+}
+
+#[tokio::test]
+async fn payload_packets_are_joined_with_record_separator() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    assert_post_ok(&post(server.port, &sid, b"4a\x1e4bc\x1e4").await);
+    let resp = poll(server.port, &sid).await;
+    assert_get_headers(&resp);
+    assert_eq!(resp.text(), "4a\x1e4bc\x1e4");
+}
+
+#[tokio::test]
+async fn binary_travels_as_b_plus_base64() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    // [1, 2, 3] and [0, 255, 16, 127]
+    assert_post_ok(&post(server.port, &sid, b"bAQID\x1e4text\x1ebAP8Qfw==").await);
+    let resp = poll(server.port, &sid).await;
+    assert_get_headers(&resp);
+    assert_eq!(resp.text(), "bAQID\x1e4text\x1ebAP8Qfw==");
+}
+
+#[tokio::test]
+async fn empty_binary_and_empty_text_round_trip() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    assert_post_ok(&post(server.port, &sid, b"b\x1e4").await);
+    let resp = poll(server.port, &sid).await;
+    assert_eq!(resp.text(), "b\x1e4");
+}
+
+#[tokio::test]
+async fn utf8_text_is_preserved_byte_for_byte() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    let payload = "4héllo € 😀 \u{1e}4日本".as_bytes();
+    assert_post_ok(&post(server.port, &sid, payload).await);
+    let resp = poll(server.port, &sid).await;
+    assert_get_headers(&resp);
+    assert_eq!(resp.body, payload);
+}
+
+#[tokio::test]
+async fn long_poll_waits_until_something_is_queued() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    let port = server.port;
+    let sid2 = sid.clone();
+    let pending = tokio::spawn(async move { poll(port, &sid2).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !pending.is_finished(),
+        "GET must wait while nothing is queued"
+    );
+    assert_post_ok(&post(server.port, &sid, b"4wake").await);
+    let resp = tokio::time::timeout(Duration::from_secs(2), pending)
+        .await
+        .expect("pending GET answered after the POST")
+        .expect("join");
+    assert_get_headers(&resp);
+    assert_eq!(resp.body, b"4wake");
+}
+
+#[tokio::test]
+async fn queued_messages_arrive_in_order_across_posts() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    for i in 0..20 {
+        assert_post_ok(&post(server.port, &sid, format!("4m{i}").as_bytes()).await);
+    }
+    let mut got = Vec::new();
+    for _ in 0..20 {
+        if got.len() == 20 {
+            break;
+        }
+        let resp = poll(server.port, &sid).await;
+        assert_get_headers(&resp);
+        got.extend(resp.text().split('\u{1e}').map(str::to_owned));
+    }
+    let expected: Vec<String> = (0..20).map(|i| format!("4m{i}")).collect();
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn payload_just_under_max_payload_is_accepted() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    let mut body = b"4".to_vec();
+    body.resize(1_000_000, b'a');
+    assert_post_ok(&post(server.port, &sid, &body).await);
+    let resp = poll(server.port, &sid).await;
+    assert_get_headers(&resp);
+    assert_eq!(resp.body.len(), body.len());
+    assert!(resp.body == body, "echoed payload differs");
+}
+
+#[tokio::test]
+async fn noop_from_client_is_ignored() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    assert_post_ok(&post(server.port, &sid, b"6\x1e4after").await);
+    let resp = poll(server.port, &sid).await;
+    assert_eq!(resp.text(), "4after");
+}
