@@ -15,6 +15,7 @@ use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
@@ -209,7 +210,10 @@ fn frame(p: OutPacket) -> WsMessage {
 /// protocol violations (including oversize messages) are "transport error".
 fn read_error_reason(err: &WsError) -> DisconnectReason {
     match err {
-        WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Io(_) => {
+        WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Io(_)
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
             DisconnectReason::TransportClose
         }
         _ => DisconnectReason::TransportError,

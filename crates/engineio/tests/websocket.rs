@@ -1,0 +1,224 @@
+//! WebSocket transport and the polling → WebSocket upgrade, against a real server.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::*;
+use engineio::{DisconnectReason, EngineConfig, Message, TransportKind};
+use futures_util::SinkExt;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+#[tokio::test]
+async fn websocket_handshake_and_echo() {
+    let mut s = Server::start(EngineConfig::default()).await;
+    let mut ws = s.ws("transport=websocket").await;
+    let open = ws.next_text().await;
+    let v: serde_json::Value = serde_json::from_str(&open[1..]).unwrap();
+    let sid = v["sid"].as_str().unwrap().to_owned();
+    assert_eq!(
+        open,
+        format!(
+            r#"0{{"sid":"{sid}","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}}"#
+        )
+    );
+    assert!(matches!(s.next_event().await, Event::Connect(id) if id == sid));
+    ws.send_text("4hello").await;
+    assert_eq!(ws.next_text().await, "4hello");
+    ws.0.send(WsMessage::Binary(Bytes::from_static(&[1, 2, 3])))
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.next().await,
+        Some(WsMessage::Binary(Bytes::from_static(&[1, 2, 3])))
+    );
+    // a burst arrives complete and in order
+    for i in 0..200 {
+        ws.send_text(&format!("4m{i}")).await;
+    }
+    for i in 0..200 {
+        assert_eq!(ws.next_text().await, format!("4m{i}"));
+    }
+    assert_eq!(
+        s.engine.socket(&sid).unwrap().transport(),
+        TransportKind::WebSocket
+    );
+    ws.send_text("1").await;
+    assert_eq!(
+        s.disconnect_of(&sid).await,
+        DisconnectReason::TransportClose
+    );
+}
+
+#[tokio::test]
+async fn websocket_heartbeat_and_timeout() {
+    let mut s = Server::start(fast_config()).await;
+    let mut ws = s.ws("transport=websocket").await;
+    let open = ws.next_text().await;
+    let v: serde_json::Value = serde_json::from_str(&open[1..]).unwrap();
+    let sid = v["sid"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        assert_eq!(ws.next_text().await, "2");
+        ws.send_text("3").await;
+    }
+    assert_eq!(ws.next_text().await, "2");
+    // no pong: the server closes the connection
+    assert_eq!(ws.next().await, None);
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::PingTimeout);
+}
+
+#[tokio::test]
+async fn websocket_client_ping_and_garbage_close() {
+    let mut s = Server::start(EngineConfig::default()).await;
+    let mut ws = s.ws("transport=websocket").await;
+    let sid = {
+        let open = ws.next_text().await;
+        serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    ws.send_text("2").await;
+    assert_eq!(ws.next().await, None);
+    assert_eq!(
+        s.disconnect_of(&sid).await,
+        DisconnectReason::TransportError
+    );
+
+    let mut ws = s.ws("transport=websocket").await;
+    let sid = {
+        let open = ws.next_text().await;
+        serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    ws.send_text("x").await;
+    assert_eq!(ws.next().await, None);
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ParseError);
+}
+
+#[tokio::test]
+async fn websocket_oversize_message_closes() {
+    let mut s = Server::start(EngineConfig::default().max_payload(1000)).await;
+    let mut ws = s.ws("transport=websocket").await;
+    let open = ws.next_text().await;
+    let sid = serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ws.send_text(&format!("4{}", "x".repeat(5000))).await;
+    assert_eq!(ws.next().await, None);
+    assert_eq!(
+        s.disconnect_of(&sid).await,
+        DisconnectReason::TransportError
+    );
+}
+
+#[tokio::test]
+async fn server_close_over_websocket() {
+    let mut s = Server::start(EngineConfig::default()).await;
+    let mut ws = s.ws("transport=websocket").await;
+    let open = ws.next_text().await;
+    let sid = serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ws.send_text("4close-me").await;
+    assert_eq!(ws.next().await, None);
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+}
+
+#[tokio::test]
+async fn failed_websocket_upgrade_is_raw_400() {
+    let s = Server::start(EngineConfig::default()).await;
+    let res = http(
+        s.addr,
+        "GET",
+        &s.url("transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA"),
+        &[
+            ("Connection", "Upgrade"),
+            ("Upgrade", "websocket"),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.text(), "Session ID unknown");
+    assert_eq!(res.header("connection"), Some("close"));
+}
+
+#[tokio::test]
+async fn upgrade_from_polling() {
+    let mut s = Server::start(EngineConfig::default()).await;
+    let sid = s.handshake().await;
+    // a GET is pending while the upgrade starts
+    let addr = s.addr;
+    let path = s.url(&format!("transport=polling&sid={sid}"));
+    let pending = tokio::spawn(async move { http(addr, "GET", &path, &[], b"").await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut ws = s.ws(&format!("transport=websocket&sid={sid}")).await;
+    // a second WebSocket for the same sid is refused
+    let second = http(
+        s.addr,
+        "GET",
+        &s.url(&format!("transport=websocket&sid={sid}")),
+        &[
+            ("Connection", "Upgrade"),
+            ("Upgrade", "websocket"),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(second.status, 400);
+    ws.send_text("2probe").await;
+    assert_eq!(ws.next_text().await, "3probe");
+    // the pending poll is released with a noop, promptly
+    let res = tokio::time::timeout(Duration::from_secs(1), pending)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(res.text(), "6");
+    // a message queued before the switch goes out over the WebSocket after `5`
+    let socket = s.engine.socket(&sid).unwrap();
+    ws.send_text("5").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(socket.transport(), TransportKind::WebSocket);
+    socket.try_send(Message::from("after")).unwrap();
+    assert_eq!(ws.next_text().await, "4after");
+    ws.send_text("4echo").await;
+    assert_eq!(ws.next_text().await, "4echo");
+    // polling is over for this sid
+    let res = s.get(&sid).await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.text(), r#"{"code":3,"message":"Bad request"}"#);
+    drop(ws);
+    assert_eq!(
+        s.disconnect_of(&sid).await,
+        DisconnectReason::TransportClose
+    );
+}
+
+#[tokio::test]
+async fn upgrade_timeout_closes_the_new_websocket() {
+    let mut s =
+        Server::start(EngineConfig::default().upgrade_timeout(Duration::from_millis(200))).await;
+    let sid = s.handshake().await;
+    let mut ws = s.ws(&format!("transport=websocket&sid={sid}")).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.next_text().await, "3probe");
+    // never send `5`
+    assert_eq!(ws.next().await, None);
+    // the session is still alive on polling
+    assert_eq!(s.post(&sid, b"4still here").await.status, 200);
+    assert_eq!(s.get(&sid).await.text(), "4still here");
+    assert_eq!(
+        s.engine.socket(&sid).unwrap().transport(),
+        TransportKind::Polling
+    );
+}
