@@ -13,6 +13,8 @@ pub struct Options {
     pub ping_timeout: Duration,
     /// `maxHttpBufferSize` (`--max-payload` in bytes, default 1000000).
     pub max_payload: usize,
+    /// `upgradeTimeout` (`--upgrade-timeout` in ms, default 10000 as in Node).
+    pub upgrade_timeout: Duration,
 }
 
 impl Default for Options {
@@ -22,12 +24,13 @@ impl Default for Options {
             ping_interval: Duration::from_millis(300),
             ping_timeout: Duration::from_millis(200),
             max_payload: 1_000_000,
+            upgrade_timeout: Duration::from_millis(10_000),
         }
     }
 }
 
 /// Usage text printed on `--help` and on bad arguments.
-pub const USAGE: &str = "usage: conformance-server [--port N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES]";
+pub const USAGE: &str = "usage: conformance-server [--port N] [--ping-interval MS] [--ping-timeout MS] [--max-payload BYTES] [--upgrade-timeout MS]";
 
 impl Options {
     /// Parses the arguments after the program name.
@@ -60,6 +63,9 @@ impl Options {
                 }
                 "--ping-interval" => options.ping_interval = Duration::from_millis(number(&value)?),
                 "--ping-timeout" => options.ping_timeout = Duration::from_millis(number(&value)?),
+                "--upgrade-timeout" => {
+                    options.upgrade_timeout = Duration::from_millis(number(&value)?)
+                }
                 "--max-payload" => {
                     options.max_payload = usize::try_from(number(&value)?)
                         .map_err(|_| format!("--max-payload out of range: {value}"))?;
@@ -103,6 +109,8 @@ mod tests {
         assert_eq!(o.ping_interval, Duration::from_millis(1000));
         assert_eq!(o.ping_timeout, Duration::from_millis(50));
         assert_eq!(o.max_payload, 10);
+        let o = parse(&["--upgrade-timeout", "250"]).unwrap();
+        assert_eq!(o.upgrade_timeout, Duration::from_millis(250));
     }
 
     #[test]

@@ -108,6 +108,7 @@ pub fn engine(options: &crate::cli::Options) -> engineio::Engine<EchoHandler> {
         .ping_interval(options.ping_interval)
         .ping_timeout(options.ping_timeout)
         .max_payload(options.max_payload)
+        .upgrade_timeout(options.upgrade_timeout)
         .cors(engineio::CorsConfig::any());
     engineio::Engine::new(config, EchoHandler)
 }

@@ -9,7 +9,8 @@
 //! - anything else: 404.
 //!
 //! Options: `--port N` (default 3000, 0 = ephemeral), `--ping-interval MS`
-//! (300), `--ping-timeout MS` (200), `--max-payload BYTES` (1000000). CORS
+//! (300), `--ping-timeout MS` (200), `--max-payload BYTES` (1000000),
+//! `--upgrade-timeout MS` (10000). CORS
 //! allows any origin. Binds 127.0.0.1 and prints `listening on 127.0.0.1:PORT`
 //! on stdout once bound. Logs go to stderr through `tracing` (`RUST_LOG`).
 

@@ -75,6 +75,15 @@ async fn handshake_that_is_not_a_get_is_code_2() {
 }
 
 #[tokio::test]
+async fn other_method_on_a_session_is_500() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    let resp = request(server.port, "PUT", &polling_target(&sid), &[], b"4x").await;
+    assert_eq!(resp.status, 500);
+    assert_still_serving(server.port).await;
+}
+
+#[tokio::test]
 async fn websocket_transport_without_upgrade_is_code_3() {
     let server = Server::start_calm();
     let resp = request(

@@ -129,3 +129,59 @@ async fn noop_from_client_is_ignored() {
     let resp = poll(server.port, &sid).await;
     assert_eq!(resp.text(), "4after");
 }
+
+#[tokio::test]
+async fn post_without_content_type_is_accepted() {
+    let server = Server::start_calm();
+    let sid = handshake_calm(server.port).await;
+    let resp = request(server.port, "POST", &polling_target(&sid), &[], b"4plain").await;
+    assert_post_ok(&resp);
+    assert_eq!(poll(server.port, &sid).await.text(), "4plain");
+}
+
+/// Writes one request on an existing connection, keeping it alive.
+async fn keep_alive_request(
+    conn: &mut tokio::net::TcpStream,
+    method: &str,
+    target: &str,
+    body: &[u8],
+) -> HttpResponse {
+    use tokio::io::AsyncWriteExt;
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    if method == "POST" {
+        req.push_str(&format!(
+            "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    conn.write_all(&bytes).await.expect("write");
+    tokio::time::timeout(IO_TIMEOUT, read_response(conn))
+        .await
+        .expect("response within 10 s")
+        .expect("read")
+        .expect("a response on the kept-alive connection")
+}
+
+#[tokio::test]
+async fn one_keep_alive_connection_carries_a_whole_session() {
+    let server = Server::start_calm();
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let open =
+        keep_alive_request(&mut conn, "GET", "/engine.io/?EIO=4&transport=polling", b"").await;
+    assert_eq!(open.status, 200);
+    let sid = parse_open(open.text(), &["websocket"], 10_000, 5_000).sid;
+    for i in 0..3 {
+        let body = format!("4ka-{i}");
+        assert_post_ok(
+            &keep_alive_request(&mut conn, "POST", &polling_target(&sid), body.as_bytes()).await,
+        );
+        let resp = keep_alive_request(&mut conn, "GET", &polling_target(&sid), b"").await;
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.text(), body);
+    }
+}

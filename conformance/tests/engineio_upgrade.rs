@@ -153,3 +153,44 @@ async fn upgrade_then_heartbeat_runs_over_websocket() {
     ws_send_text(&mut ws, "4alive").await;
     assert_eq!(ws_text(&mut ws).await, "4alive");
 }
+
+#[tokio::test]
+async fn unfinished_upgrade_is_cancelled_after_upgrade_timeout() {
+    let server = Server::start_with(&[
+        "--ping-interval",
+        "10000",
+        "--ping-timeout",
+        "5000",
+        "--upgrade-timeout",
+        "500",
+    ]);
+    let port = server.port;
+    let sid = handshake_calm(port).await;
+    let started = std::time::Instant::now();
+    let mut ws = probe(port, &sid).await;
+    // No `5`: the probe WebSocket is closed once upgradeTimeout passes.
+    ws_expect_closed(&mut ws, Duration::from_secs(5)).await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(400),
+        "probe WebSocket closed after only {elapsed:?}"
+    );
+    // The session itself goes on over polling.
+    assert_post_ok(&post(port, &sid, b"4still-polling").await);
+    let mut packets: Vec<String> = Vec::new();
+    for _ in 0..3 {
+        let resp = poll(port, &sid).await;
+        assert_eq!(resp.status, 200);
+        packets.extend(
+            resp.text()
+                .split('\u{1e}')
+                .filter(|p| *p != "6")
+                .map(str::to_owned),
+        );
+        if !packets.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(packets, ["4still-polling"]);
+    assert_eq!(session_count(port).await, 1);
+}
