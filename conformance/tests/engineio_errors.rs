@@ -36,6 +36,7 @@ async fn unsupported_or_missing_protocol_version_is_code_5() {
         "/engine.io/?EIO=5&transport=polling",
         "/engine.io/?transport=polling",
         "/engine.io/?EIO=&transport=polling",
+        "/engine.io/?EIO=abc&transport=polling",
     ] {
         let resp = request(server.port, "GET", target, &[], b"").await;
         assert_error(&resp, 400, 5, "Unsupported protocol version");
@@ -151,7 +152,11 @@ async fn websocket_handshake_with_bad_protocol_version_gets_no_session() {
     // Node accepts the WebSocket (101) and then closes it without an open
     // packet; a plain 400 refusal is accepted too.
     let server = Server::start_calm();
-    for query in ["EIO=3&transport=websocket", "transport=websocket"] {
+    for query in [
+        "EIO=3&transport=websocket",
+        "transport=websocket",
+        "EIO=abc&transport=websocket",
+    ] {
         let url = server.ws_url(query);
         let attempt = tokio::time::timeout(IO_TIMEOUT, tokio_tungstenite::connect_async(url))
             .await
