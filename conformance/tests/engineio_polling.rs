@@ -185,3 +185,74 @@ async fn one_keep_alive_connection_carries_a_whole_session() {
         assert_eq!(resp.text(), body);
     }
 }
+
+#[tokio::test]
+async fn internet_explorer_gets_x_xss_protection_0() {
+    let server = Server::start_calm();
+    let ua = "Mozilla/5.0 (Windows NT 10.0; Trident/7.0; rv:11.0) like Gecko";
+    let resp = request(
+        server.port,
+        "GET",
+        "/engine.io/?EIO=4&transport=polling",
+        &[("User-Agent", ua)],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("x-xss-protection"), Some("0"));
+    let sid = parse_open(resp.text(), &["websocket"], 10_000, 5_000).sid;
+    let resp = request(
+        server.port,
+        "POST",
+        &polling_target(&sid),
+        &[
+            ("User-Agent", ua),
+            ("Content-Type", "text/plain;charset=UTF-8"),
+        ],
+        b"4ie",
+    )
+    .await;
+    assert_post_ok(&resp);
+    assert_eq!(resp.header("x-xss-protection"), Some("0"));
+    // Other browsers do not get the header.
+    let resp = request(
+        server.port,
+        "GET",
+        "/engine.io/?EIO=4&transport=polling",
+        &[(
+            "User-Agent",
+            "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+        )],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.header("x-xss-protection"), None);
+}
+
+#[tokio::test]
+async fn engine_path_is_a_prefix_with_trailing_slash() {
+    let server = Server::start_calm();
+    // Without the trailing slash the path is not the engine's.
+    let resp = request(
+        server.port,
+        "GET",
+        "/engine.io?EIO=4&transport=polling",
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.status, 404);
+    // Anything under the prefix is the engine's (Node matches a prefix).
+    let resp = request(
+        server.port,
+        "GET",
+        "/engine.io/extra?EIO=4&transport=polling",
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    parse_open(resp.text(), &["websocket"], 10_000, 5_000);
+    let resp = request(server.port, "GET", "/somewhere-else", &[], b"").await;
+    assert_eq!(resp.status, 404);
+}
