@@ -108,3 +108,20 @@ async fn frame_over_max_payload_closes_the_session() {
     );
     assert_still_serving(server.port).await;
 }
+
+#[tokio::test]
+async fn frame_of_exactly_max_payload_is_accepted() {
+    let server = Server::start_calm();
+    let (mut ws, _sid) = ws_handshake(server.port, 10_000, 5_000).await;
+    let text = format!("4{}", "q".repeat(999_999));
+    assert_eq!(text.len(), 1_000_000);
+    ws_send_text(&mut ws, &text).await;
+    let echoed = ws_text(&mut ws).await;
+    assert!(echoed == text, "echo of the 1,000,000-byte frame differs");
+    let data = vec![7u8; 1_000_000];
+    ws_send_binary(&mut ws, &data).await;
+    match ws_next(&mut ws, IO_TIMEOUT).await {
+        Some(WsMessage::Binary(b)) => assert!(b[..] == data[..], "binary echo differs"),
+        other => panic!("expected the binary echo, got {:?}", other.map(|m| m.len())),
+    }
+}
