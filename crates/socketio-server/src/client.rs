@@ -1,0 +1,339 @@
+//! The connection layer: one [`Client`] per Engine.IO session, implementing
+//! [`engineio::Handler`]. It owns the packet decoder and the namespaces joined over this
+//! connection, and routes each decoded packet:
+//!
+//! - CONNECT for a namespace not joined → namespace lookup (static, then dynamic parents)
+//!   → a new socket whose task runs the middleware and the connection handlers; unknown
+//!   namespace → `44{"message":"Invalid namespace"}`, the connection stays open;
+//! - CONNECT for a namespace already joined, or any other packet for a namespace not
+//!   joined → the connection is closed (Node's "invalid state");
+//! - EVENT / BINARY_EVENT → the socket's bounded queue (its task runs the listeners);
+//! - ACK / BINARY_ACK → resolved right here (never queued behind events);
+//! - DISCONNECT → the socket leaves ("client namespace disconnect");
+//! - a decode error → the connection is closed ("parse error").
+
+use crate::data::lock;
+use crate::error::{DisconnectReason, EmitError, SocketError};
+use crate::handshake::Handshake;
+use crate::server::ServerInner;
+use crate::socket::Socket;
+use engineio::{Message, Text, TrySendError};
+use socketio_parser::{Encoded, Frame, Packet, PacketType};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use tokio::sync::mpsc::error::TrySendError as QueueError;
+
+/// Per-connection state (the engine keeps it next to the session).
+pub struct Client {
+    pub(crate) conn: engineio::Socket,
+    server: Arc<ServerInner>,
+    decoder: Mutex<crate::parser::Decoder>,
+    /// Namespaces joined (or being joined) over this connection.
+    sockets: Mutex<HashMap<Box<str>, Socket>>,
+    joined_any: AtomicBool,
+    timer: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("sid", &self.conn.id())
+            .finish()
+    }
+}
+
+/// Converts an encoded packet to engine messages (the text frame already carries its
+/// `4` prefix: no copy).
+pub(crate) fn to_messages(encoded: Encoded) -> Result<Vec<Message>, EmitError> {
+    let mut out = Vec::with_capacity(1 + encoded.attachments.len());
+    out.push(match encoded.first {
+        Frame::Text(bytes) => {
+            Message::Text(Text::from_framed(bytes).map_err(|_| EmitError::InvalidFrame)?)
+        }
+        Frame::Binary(bytes) => Message::Binary(bytes),
+    });
+    out.extend(encoded.attachments.into_iter().map(Message::Binary));
+    Ok(out)
+}
+
+impl Client {
+    fn new(conn: engineio::Socket, server: Arc<ServerInner>) -> Self {
+        Self {
+            decoder: Mutex::new(server.parser.decoder()),
+            conn,
+            server,
+            sockets: Mutex::new(HashMap::new()),
+            joined_any: AtomicBool::new(false),
+            timer: Mutex::new(None),
+        }
+    }
+
+    /// Sends one packet to this client only. A full queue before anything was written is
+    /// reported as [`EmitError::QueueFull`]; a packet cut in the middle (binary
+    /// attachments) closes the connection, since the client could not decode the rest.
+    pub(crate) fn send_encoded(&self, encoded: Encoded, volatile: bool) -> Result<(), EmitError> {
+        let messages = to_messages(encoded)?;
+        self.send_messages(messages.into_iter(), volatile)
+    }
+
+    /// Sends shared pre-encoded messages (a broadcast). A full queue drops a volatile
+    /// packet; for other packets it closes the connection of this slow client.
+    pub(crate) fn send_shared(&self, messages: &[Message], volatile: bool) {
+        match self.send_messages(messages.iter().cloned(), volatile) {
+            Ok(()) | Err(EmitError::Disconnected) => {}
+            Err(EmitError::QueueFull) if volatile => {}
+            Err(e) => {
+                tracing::warn!(sid = %self.conn.id(), error = %e, "broadcast to a slow client: closing its connection");
+                self.close_with(
+                    DisconnectReason::TransportError,
+                    engineio::DisconnectReason::TransportError,
+                );
+            }
+        }
+    }
+
+    fn send_messages(
+        &self,
+        messages: impl Iterator<Item = Message>,
+        volatile: bool,
+    ) -> Result<(), EmitError> {
+        for (i, message) in messages.enumerate() {
+            match self.conn.try_send(message) {
+                Ok(()) => {}
+                Err(TrySendError::Closed(_)) => return Err(EmitError::Disconnected),
+                Err(TrySendError::Full(_)) if i == 0 => {
+                    if volatile {
+                        tracing::trace!(sid = %self.conn.id(), "volatile packet dropped");
+                    }
+                    return Err(EmitError::QueueFull);
+                }
+                Err(TrySendError::Full(_)) => {
+                    tracing::warn!(sid = %self.conn.id(), "send queue full in the middle of a packet: closing");
+                    self.close_with(
+                        DisconnectReason::TransportError,
+                        engineio::DisconnectReason::TransportError,
+                    );
+                    return Err(EmitError::Disconnected);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes `socket` from the joined namespaces (if it is still the one registered).
+    pub(crate) fn forget(&self, socket: &Socket) {
+        let mut map = lock(&self.sockets);
+        if map
+            .get(socket.ns().name())
+            .is_some_and(|s| s.ptr_eq(socket))
+        {
+            map.remove(socket.ns().name());
+        }
+    }
+
+    /// Every socket of this connection leaves with a DISCONNECT packet, then the engine
+    /// connection closes (Node's `socket.disconnect(true)`).
+    pub(crate) fn disconnect_all(&self) {
+        let sockets: Vec<Socket> = lock(&self.sockets).values().cloned().collect();
+        for s in sockets {
+            s.disconnect_namespace();
+        }
+        self.conn.close(engineio::DisconnectReason::ForcedClose);
+    }
+
+    /// Closes every socket with `reason`, then the engine session.
+    pub(crate) fn close_with(&self, reason: DisconnectReason, engine: engineio::DisconnectReason) {
+        self.close_sockets(reason);
+        self.conn.close(engine);
+    }
+
+    fn close_sockets(&self, reason: DisconnectReason) {
+        let sockets: Vec<Socket> = lock(&self.sockets).drain().map(|(_, s)| s).collect();
+        for s in sockets {
+            s.request_close(reason);
+        }
+    }
+
+    pub(crate) fn mark_joined(&self) {
+        self.joined_any.store(true, Ordering::Release);
+        if let Some(t) = lock(&self.timer).take() {
+            t.abort();
+        }
+    }
+
+    fn on_packet(self: &Arc<Self>, packet: Packet) {
+        let nsp: &str = if packet.nsp.is_root() {
+            "/"
+        } else {
+            &packet.nsp
+        };
+        if packet.kind == PacketType::Connect {
+            if lock(&self.sockets).contains_key(nsp) {
+                tracing::debug!(sid = %self.conn.id(), nsp, "second CONNECT for a joined namespace: closing");
+                return self.invalid_state();
+            }
+            return self.connect(packet);
+        }
+        let socket = lock(&self.sockets).get(nsp).cloned();
+        let Some(socket) = socket else {
+            tracing::debug!(sid = %self.conn.id(), nsp, kind = ?packet.kind, "packet for a namespace not joined: closing");
+            return self.invalid_state();
+        };
+        match packet.kind {
+            PacketType::Event | PacketType::BinaryEvent => {
+                match socket.inner.queue.try_send(packet) {
+                    Ok(()) => {}
+                    Err(QueueError::Full(_)) => {
+                        socket.report_error(SocketError::Overloaded);
+                        self.close_with(
+                            DisconnectReason::TransportError,
+                            engineio::DisconnectReason::TransportError,
+                        );
+                    }
+                    Err(QueueError::Closed(_)) => {}
+                }
+            }
+            PacketType::Ack | PacketType::BinaryAck => socket.resolve_ack(packet),
+            PacketType::Disconnect => {
+                self.forget(&socket);
+                socket.request_close(DisconnectReason::ClientNamespaceDisconnect);
+            }
+            PacketType::Connect | PacketType::ConnectError => self.invalid_state(),
+        }
+    }
+
+    /// Node's "invalid state": every socket gets "forced server close", the engine closes.
+    fn invalid_state(&self) {
+        self.close_with(
+            DisconnectReason::ForcedServerClose,
+            engineio::DisconnectReason::ForcedClose,
+        );
+    }
+
+    fn connect(self: &Arc<Self>, packet: Packet) {
+        let nsp: &str = if packet.nsp.is_root() {
+            "/"
+        } else {
+            &packet.nsp
+        };
+        if self.server.is_closing() {
+            return;
+        }
+        let auth = match packet.data {
+            Some(_) => packet
+                .data::<serde_json::Value>()
+                .unwrap_or_else(|_| serde_json::json!({})),
+            None => serde_json::json!({}),
+        };
+        let Some(ns) = self.server.namespace_for_connect(nsp, &auth) else {
+            tracing::debug!(sid = %self.conn.id(), nsp, "invalid namespace");
+            let refusal = serde_json::json!({ "message": "Invalid namespace" });
+            match self.server.parser.encode_connect_error(nsp, &refusal) {
+                Ok(enc) => {
+                    let _ = self.send_encoded(enc, false);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot encode CONNECT_ERROR"),
+            }
+            return;
+        };
+        let handshake = Handshake::from_engine(&self.conn, auth);
+        let (socket, rx) = Socket::new(
+            ns.clone(),
+            self.clone(),
+            handshake,
+            self.server.config.max_pending_events,
+        );
+        lock(&self.sockets).insert(Box::from(nsp), socket.clone());
+        tokio::spawn(crate::driver::run(
+            socket,
+            rx,
+            self.server.config.sequential_events,
+        ));
+    }
+
+    /// Sends CONNECT_ERROR for a middleware refusal and forgets the socket.
+    pub(crate) fn refuse(&self, socket: &Socket, error: &crate::ConnectError) {
+        self.forget(socket);
+        match self
+            .server
+            .parser
+            .encode_connect_error(socket.ns().name(), error)
+        {
+            Ok(enc) => {
+                let _ = self.send_encoded(enc, false);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot encode CONNECT_ERROR"),
+        }
+    }
+}
+
+/// The [`engineio::Handler`] of a Socket.IO server. Obtained through
+/// [`SocketIo`](crate::SocketIo); appears in the types of the service and layer.
+pub struct SocketIoHandler {
+    pub(crate) server: Arc<ServerInner>,
+}
+
+impl std::fmt::Debug for SocketIoHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SocketIoHandler")
+    }
+}
+
+impl engineio::Handler for SocketIoHandler {
+    type State = Arc<Client>;
+
+    fn on_connect(&self, socket: &engineio::Socket) -> Arc<Client> {
+        let client = Arc::new(Client::new(socket.clone(), self.server.clone()));
+        if self.server.is_closing() {
+            socket.close(engineio::DisconnectReason::ForcedClose);
+            return client;
+        }
+        let weak: Weak<Client> = Arc::downgrade(&client);
+        let timeout = self.server.config.connect_timeout;
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(c) = weak.upgrade() {
+                if !c.joined_any.load(Ordering::Acquire) {
+                    tracing::debug!(sid = %c.conn.id(), "no namespace joined within connect_timeout: closing");
+                    c.conn.close(engineio::DisconnectReason::ForcedClose);
+                }
+            }
+        });
+        *lock(&client.timer) = Some(timer.abort_handle());
+        client
+    }
+
+    fn on_message(&self, _socket: &engineio::Socket, client: &Arc<Client>, message: Message) {
+        let decoded = {
+            let mut decoder = lock(&client.decoder);
+            match message {
+                Message::Text(text) => decoder.decode_text(text.payload()),
+                Message::Binary(data) => decoder.decode_binary(data),
+            }
+        };
+        match decoded {
+            Ok(Some(packet)) => client.on_packet(packet),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::debug!(sid = %client.conn.id(), %error, "decode error: closing");
+                client.close_with(
+                    DisconnectReason::ParseError,
+                    engineio::DisconnectReason::ParseError,
+                );
+            }
+        }
+    }
+
+    fn on_disconnect(
+        &self,
+        _socket: &engineio::Socket,
+        client: &Arc<Client>,
+        reason: engineio::DisconnectReason,
+    ) {
+        if let Some(t) = lock(&client.timer).take() {
+            t.abort();
+        }
+        client.close_sockets(DisconnectReason::from_engine(reason));
+    }
+}
