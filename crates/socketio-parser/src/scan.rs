@@ -1,7 +1,8 @@
 //! Lazy JSON scanning: validates a payload's syntax in one pass without building
 //! values, checks placeholders of binary packets, and reads the event name.
 //!
-//! Iterative (a fixed stack of [`MAX_DEPTH`] frames, no recursion, no allocation);
+//! Iterative (a 128-bit container stack, no recursion; binary packets add a small
+//! placeholder-tracking stack of at most [`MAX_DEPTH`] frames);
 //! every step advances through the input, so work is linear in the input length.
 
 use std::borrow::Cow;
@@ -212,14 +213,12 @@ enum Num {
 
 #[derive(Clone, Copy)]
 struct Frame {
-    object: bool,
     key: Key,
     placeholder: bool,
     num: Num,
 }
 
 const EMPTY_FRAME: Frame = Frame {
-    object: false,
     key: Key::Other,
     placeholder: false,
     num: Num::Missing,
@@ -264,9 +263,14 @@ fn object_key(b: &[u8], pos: usize, f: &mut Frame, track: bool) -> Result<usize,
 /// With `attachments > 0` every object whose `_placeholder` is `true` must have an
 /// integer `num` in `0..attachments`.
 pub(crate) fn validate(json: &[u8], attachments: usize) -> Result<Top, DecodeError> {
+    const _: () = assert!(MAX_DEPTH <= 128);
     let track = attachments > 0;
-    let mut stack = [EMPTY_FRAME; MAX_DEPTH];
+    // Bit `d` set: the container at depth `d` is an object (else an array).
+    let mut objects: u128 = 0;
     let mut depth = 0usize;
+    // Placeholder bookkeeping, one frame per open container, only for binary packets.
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut scratch = EMPTY_FRAME;
     let mut pos = skip_ws(json, 0);
     let top = match json.get(pos) {
         Some(b'{') => Top::Object,
@@ -287,18 +291,24 @@ pub(crate) fn validate(json: &[u8], attachments: usize) -> Result<Top, DecodeErr
                     return Err(DecodeError::TooDeep(MAX_DEPTH));
                 }
                 let object = c == b'{';
-                stack[depth] = Frame {
-                    object,
-                    ..EMPTY_FRAME
-                };
+                if object {
+                    objects |= 1 << depth;
+                } else {
+                    objects &= !(1 << depth);
+                }
                 depth += 1;
+                if track {
+                    frames.push(EMPTY_FRAME);
+                }
                 pos = skip_ws(json, pos + 1);
                 let close = if object { b'}' } else { b']' };
                 if json.get(pos) == Some(&close) {
                     pos += 1;
                     depth -= 1;
+                    frames.pop();
                 } else if object {
-                    pos = object_key(json, pos, &mut stack[depth - 1], track)?;
+                    let f = frames.last_mut().unwrap_or(&mut scratch);
+                    pos = object_key(json, pos, f, track)?;
                     continue 'value;
                 } else {
                     continue 'value;
@@ -327,43 +337,49 @@ pub(crate) fn validate(json: &[u8], attachments: usize) -> Result<Top, DecodeErr
                 }
                 return Ok(top);
             }
-            let f = &mut stack[depth - 1];
-            if track && f.object {
-                match f.key {
-                    Key::Placeholder => f.placeholder = val == Val::True,
-                    Key::Num => {
-                        f.num = match val {
-                            Val::Number(s, e) => std::str::from_utf8(&json[s..e])
-                                .ok()
-                                .and_then(|t| t.parse::<f64>().ok())
-                                .map_or(Num::NotANumber, Num::Value),
-                            _ => Num::NotANumber,
+            let object = objects & (1 << (depth - 1)) != 0;
+            if track && object {
+                if let Some(f) = frames.last_mut() {
+                    match f.key {
+                        Key::Placeholder => f.placeholder = val == Val::True,
+                        Key::Num => {
+                            f.num = match val {
+                                Val::Number(s, e) => std::str::from_utf8(&json[s..e])
+                                    .ok()
+                                    .and_then(|t| t.parse::<f64>().ok())
+                                    .map_or(Num::NotANumber, Num::Value),
+                                _ => Num::NotANumber,
+                            }
                         }
+                        Key::Other => {}
                     }
-                    Key::Other => {}
                 }
             }
             pos = skip_ws(json, pos);
             match json.get(pos) {
                 Some(b',') => {
                     pos += 1;
-                    if f.object {
+                    if object {
                         pos = skip_ws(json, pos);
+                        let f = frames.last_mut().unwrap_or(&mut scratch);
                         pos = object_key(json, pos, f, track)?;
                     }
                     continue 'value;
                 }
-                Some(b']') if !f.object => {
+                Some(b']') if !object => {
                     pos += 1;
                     depth -= 1;
+                    frames.pop();
                     val = Val::Other;
                 }
-                Some(b'}') if f.object => {
-                    if track && f.placeholder {
-                        let ok = matches!(f.num, Num::Value(n)
-                            if n >= 0.0 && n.fract() == 0.0 && n < attachments as f64);
-                        if !ok {
-                            return Err(DecodeError::InvalidPlaceholder);
+                Some(b'}') if object => {
+                    if let Some(f) = frames.pop() {
+                        if f.placeholder {
+                            let ok = matches!(f.num, Num::Value(n)
+                                if n >= 0.0 && n.fract() == 0.0 && n < attachments as f64);
+                            if !ok {
+                                return Err(DecodeError::InvalidPlaceholder);
+                            }
                         }
                     }
                     pos += 1;
