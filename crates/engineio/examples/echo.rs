@@ -20,6 +20,9 @@ impl Handler for Echo {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let port: u16 = std::env::args()
         .nth(1)
         .and_then(|p| p.parse().ok())

@@ -140,7 +140,9 @@ pub struct EngineConfig {
     /// Capacity of each session's outgoing message queue (default 1024). `Socket::send`
     /// waits and `Socket::try_send` fails with `Full` when it is reached.
     pub send_queue_capacity: usize,
-    /// tungstenite read buffer per WebSocket connection (default 4 KiB).
+    /// tungstenite read buffer per WebSocket connection (default 1 KiB). tungstenite
+    /// zero-fills this much before every read, so it is resident memory per connection;
+    /// larger values read big messages in fewer syscalls.
     pub ws_read_buffer_size: usize,
     /// tungstenite write buffer target per WebSocket connection (default 4 KiB).
     pub ws_write_buffer_size: usize,
@@ -167,7 +169,7 @@ impl Default for EngineConfig {
             cookie: None,
             cors: None,
             send_queue_capacity: 1024,
-            ws_read_buffer_size: 4096,
+            ws_read_buffer_size: 1024,
             ws_write_buffer_size: 4096,
             close_timeout: Duration::from_secs(30),
             allow_request: None,

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 
 /// Connection facts a server inserts as a request extension so the engine can report the
 /// peer address. [`Engine::serve`](crate::Engine::serve) inserts it; when embedding, add
@@ -36,8 +36,8 @@ impl RequestInfo {
         };
         RequestInfo {
             method: parts.method.clone(),
-            uri: parts.uri.clone(),
-            headers: parts.headers.clone(),
+            uri: detach_uri(&parts.uri),
+            headers: detach_headers(&parts.headers),
             peer_addr,
             secure,
         }
@@ -94,6 +94,29 @@ impl RequestInfo {
     pub fn secure(&self) -> bool {
         self.secure
     }
+}
+
+/// hyper's header values and URI are slices of the connection's read buffer: keeping
+/// them would pin that whole buffer for the session's lifetime. Copy them out once.
+fn detach_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut copy = match HeaderValue::from_bytes(value.as_bytes()) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        copy.set_sensitive(value.is_sensitive());
+        // Standard names are static; custom ones may be buffer slices too.
+        let Ok(name) = http::HeaderName::from_bytes(name.as_str().as_bytes()) else {
+            continue;
+        };
+        out.append(name, copy);
+    }
+    out
+}
+
+fn detach_uri(uri: &Uri) -> Uri {
+    Uri::try_from(uri.to_string()).unwrap_or_else(|_| uri.clone())
 }
 
 pub(crate) fn query_pairs(query: Option<&str>) -> impl Iterator<Item = (&str, &str)> {

@@ -102,7 +102,8 @@ pub(crate) fn handshake<H: Handler>(
         hook(&info, res.headers_mut());
     }
     tokio::spawn(async move {
-        let Some(ws) = establish(on_upgrade, &inner.config).await else {
+        // Boxed: the handshake future is only needed until the connection is upgraded.
+        let Some(mut ws) = Box::pin(establish(on_upgrade, &inner.config)).await else {
             return;
         };
         let (session, socket) = inner.create_session(info, TransportKind::WebSocket);
@@ -114,7 +115,8 @@ pub(crate) fn handshake<H: Handler>(
             cfg.ping_timeout.as_millis(),
             cfg.max_payload,
         );
-        drive(&inner, &session, &socket, ws, Some(open)).await;
+        drive(&inner, &session, &socket, &mut ws, Some(open)).await;
+        Box::pin(close_ws(&mut ws)).await;
     });
     Ok(res)
 }
@@ -136,17 +138,18 @@ pub(crate) fn upgrade_existing<H: Handler>(
         .update(|st, now, t| st.begin_upgrade(now, t))
         .ok_or(RequestError::BadRequest)?;
     tokio::spawn(async move {
-        let Some(mut ws) = establish(on_upgrade, &inner.config).await else {
+        let Some(mut ws) = Box::pin(establish(on_upgrade, &inner.config)).await else {
             socket.update(|st, _, _| st.abort_upgrade(epoch));
             return;
         };
-        if probe(&socket, &mut ws, epoch).await {
+        // Boxed: the probe exchange only lives during the upgrade.
+        if Box::pin(probe(&socket, &mut ws, epoch)).await {
             tracing::debug!(sid = socket.id(), "upgraded to websocket");
-            drive(&inner, &session, &socket, ws, None).await;
+            drive(&inner, &session, &socket, &mut ws, None).await;
         } else {
             socket.update(|st, _, _| st.abort_upgrade(epoch));
-            close_ws(ws).await;
         }
+        Box::pin(close_ws(&mut ws)).await;
     });
     Ok(res)
 }
@@ -225,7 +228,7 @@ async fn drive<H: Handler>(
     engine: &EngineInner<H>,
     session: &TypedSession<H>,
     socket: &Socket,
-    mut ws: Ws,
+    ws: &mut Ws,
     open: Option<String>,
 ) {
     if let Some(open) = open {
@@ -318,9 +321,8 @@ async fn drive<H: Handler>(
             _ = &mut sleep => {}
         }
     }
-    close_ws(ws).await;
 }
 
-async fn close_ws(mut ws: Ws) {
+async fn close_ws(ws: &mut Ws) {
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
 }
