@@ -65,6 +65,19 @@
 //! one pass; [`Binary`] values anywhere inside become attachments without copying
 //! (`serde_bytes` and other `serialize_bytes` users too, with one copy).
 //!
+//! # API at a glance
+//!
+//! * [`Packet`] `{ kind, nsp, id, data, attachments }` with [`Packet::event_name`],
+//!   [`Packet::args`], [`Packet::data`]; [`PacketType`] (with [`PacketType::base`]);
+//!   [`Payload`] (`Json(Bytes)` / `Msgpack(Bytes)`); [`Str`]; [`EventName`].
+//! * [`Codec`] (`decoder`, `encode`, `encode_event`, `encode_ack`, `encode_connect`,
+//!   `encode_connect_error`, `encode_disconnect`) implemented by [`JsonCodec`]
+//!   (`with_max_attachments`) and `MsgpackCodec`; output [`Encoded`] `{ first: Frame,
+//!   attachments }` with [`Frame`] `Text(Bytes)` / `Binary(Bytes)`.
+//! * [`PacketDecoder`] (`decode_text`, `decode_binary`) implemented by [`JsonDecoder`]
+//!   and `MsgpackDecoder`.
+//! * [`Binary`] for binary user values; [`DecodeError`] / [`EncodeError`].
+//!
 //! # Decoder rules
 //!
 //! Every violation is a [`DecodeError`] variant: CONNECT data is an object (or absent);

@@ -225,3 +225,23 @@ fn built_packets_encode() {
         br#"451-/chat,3["msg",{"_placeholder":true,"num":0}]"#
     );
 }
+
+#[test]
+fn binary_outside_events_is_inline_like_node() {
+    // Node: JSON.stringify({a: Buffer.from([1,2])}) === '{"a":{"type":"Buffer","data":[1,2]}}'
+    #[derive(serde::Serialize)]
+    struct Auth {
+        a: Binary,
+    }
+    let enc = JsonCodec::new()
+        .encode_connect(
+            b"4",
+            "/",
+            Some(&Auth {
+                a: Binary(Bytes::from_static(&[1, 2])),
+            }),
+        )
+        .unwrap();
+    assert_eq!(text_of(&enc), br#"40{"a":{"type":"Buffer","data":[1,2]}}"#);
+    assert!(enc.attachments.is_empty());
+}
