@@ -14,7 +14,7 @@ use serde::ser::{self, Serialize};
 use crate::args::{ArgSink, ArgsSerializer};
 use crate::binary::set_source;
 use crate::codec::{Codec, Encoded, Frame, PacketDecoder};
-use crate::encode::{check_nsp, with_scratch};
+use crate::encode::with_scratch;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::{reserved, EventName, Packet, PacketType, Payload, Str};
 use crate::scan::MAX_DEPTH;
@@ -273,7 +273,13 @@ pub fn parse_message(msg: &Bytes) -> Result<Packet, DecodeError> {
         .and_then(|t| PacketType::from_u8(t as u8))
         .ok_or(DecodeError::InvalidMsgpackType)?;
     let (ns, ne) = nsp.flatten().ok_or(DecodeError::InvalidNamespace)?;
-    let nsp = Str::from_utf8(msg.slice(ns..ne)).map_err(|_| DecodeError::InvalidUtf8)?;
+    // Any string is a namespace here (no separator to worry about, as in npm); the
+    // empty one means the root, as in the JSON format.
+    let nsp = if ns == ne {
+        Str::ROOT
+    } else {
+        Str::from_utf8(msg.slice(ns..ne)).map_err(|_| DecodeError::InvalidUtf8)?
+    };
     check_data(kind, data.map(|(_, _, h, after)| (h, after)), b)?;
     let id = id.map_err(|_| DecodeError::InvalidPacketId)?;
     Ok(Packet {
@@ -872,7 +878,6 @@ fn encode_args<T: Serialize + ?Sized>(
     args: &T,
     id: Option<u64>,
 ) -> Result<Encoded, EncodeError> {
-    check_nsp(nsp)?;
     with_scratch(|buf, _| {
         if let Some(event) = event {
             write_str(buf, event);
@@ -892,7 +897,6 @@ fn encode_value<T: Serialize + ?Sized>(
     nsp: &str,
     data: Option<&T>,
 ) -> Result<Encoded, EncodeError> {
-    check_nsp(nsp)?;
     with_scratch(|buf, _| match data {
         Some(d) => {
             d.serialize(&mut MsgpackSerializer { out: buf })?;
@@ -913,7 +917,6 @@ impl Codec for MsgpackCodec {
         if !packet.attachments.is_empty() {
             return Err(EncodeError::UnsupportedType);
         }
-        check_nsp(&packet.nsp)?;
         let data = match &packet.data {
             None => None,
             Some(Payload::Msgpack(b)) => Some(&b[..]),
