@@ -5,7 +5,7 @@
 //! outgoing queue and one timer (heartbeat / upgrade deadline). Outgoing packets are
 //! fed in a batch and flushed once.
 
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
+use tokio::sync::futures::Notified;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -252,20 +253,26 @@ async fn drive<H: Handler>(
             (st.next_deadline(), st.is_closing(), st.is_closed())
         });
         if !batch.is_empty() {
-            let mut failed = false;
-            for p in batch.drain(..) {
-                if ws.feed(frame(p)).await.is_err() {
-                    failed = true;
-                    break;
-                }
-            }
-            if failed || ws.flush().await.is_err() {
-                batch.clear();
-                socket.close_now(DisconnectReason::TransportClose);
-                return;
-            }
+            let written = write_batch(
+                socket,
+                ws,
+                &mut batch,
+                sleep.as_mut(),
+                changed.as_mut(),
+                deadline,
+            )
+            .await;
+            batch.clear();
             if batch.capacity() > 256 {
                 batch.shrink_to(16);
+            }
+            match written {
+                Written::Done => {}
+                Written::Failed => {
+                    socket.close_now(DisconnectReason::TransportClose);
+                    return;
+                }
+                Written::SessionClosed => return,
             }
         }
         if closed {
@@ -319,6 +326,54 @@ async fn drive<H: Handler>(
             }
             _ = changed => {}
             _ = &mut sleep => {}
+        }
+    }
+}
+
+enum Written {
+    Done,
+    Failed,
+    SessionClosed,
+}
+
+/// Feeds every packet of `batch` and flushes once. A peer that stops reading blocks the
+/// write; the session's deadlines (pong, graceful close) and closes from elsewhere are
+/// still honoured meanwhile.
+async fn write_batch<'s>(
+    socket: &'s Socket,
+    ws: &mut Ws,
+    batch: &mut Vec<OutPacket>,
+    mut sleep: Pin<&mut tokio::time::Sleep>,
+    mut changed: Pin<&mut Notified<'s>>,
+    deadline: Option<std::time::Instant>,
+) -> Written {
+    let mut write = pin!(async {
+        for p in batch.drain(..) {
+            ws.feed(frame(p)).await?;
+        }
+        ws.flush().await
+    });
+    if let Some(d) = deadline {
+        sleep.as_mut().reset(tokio::time::Instant::from_std(d));
+    }
+    loop {
+        if socket.lock().is_closed() {
+            return Written::SessionClosed;
+        }
+        tokio::select! {
+            r = &mut write => return if r.is_ok() { Written::Done } else { Written::Failed },
+            _ = changed.as_mut() => {
+                changed.set(socket.0.changed.notified());
+                changed.as_mut().enable();
+            }
+            _ = sleep.as_mut() => {
+                let next = socket.update(|st, now, t| {
+                    st.on_timeout(now, t);
+                    st.next_deadline()
+                });
+                let next = next.unwrap_or_else(|| std::time::Instant::now() + Duration::from_secs(3600));
+                sleep.as_mut().reset(tokio::time::Instant::from_std(next));
+            }
         }
     }
 }

@@ -222,3 +222,29 @@ async fn upgrade_timeout_closes_the_new_websocket() {
         TransportKind::Polling
     );
 }
+
+#[tokio::test]
+async fn stalled_reader_still_times_out() {
+    let mut s = Server::start(fast_config().send_queue_capacity(64)).await;
+    let mut ws = s.ws("transport=websocket").await;
+    let open = ws.next_text().await;
+    let sid = serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let socket = s.engine.socket(&sid).unwrap();
+    let big = Message::Binary(Bytes::from(vec![7u8; 256 * 1024]));
+    // The client never reads again: the server's writes block once the socket buffers
+    // are full, yet the pong deadline must still close the session.
+    let mut sent = 0;
+    for _ in 0..200 {
+        if socket.try_send(big.clone()).is_err() {
+            break;
+        }
+        sent += 1;
+        tokio::task::yield_now().await;
+    }
+    assert!(sent > 0);
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::PingTimeout);
+    drop(ws);
+}
