@@ -24,7 +24,7 @@
 //! # async fn main() -> std::io::Result<()> {
 //! let engine = Engine::new(EngineConfig::default(), Echo);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! println!("listening on {}", listener.local_addr()?);
+//! let _addr = listener.local_addr()?; // where clients connect
 //! let server = tokio::spawn(engine.clone().serve(listener));
 //! assert_eq!(engine.session_count(), 0);
 //! # server.abort();

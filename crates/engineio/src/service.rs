@@ -254,7 +254,8 @@ where
         _ => return Err(RequestError::UnknownTransport),
     };
     // Node's Origin character check is enforced by `http::HeaderValue` itself.
-    if let Some(sid) = query_param(query, "sid") {
+    // Node tests `if (sid)`: an empty sid is a handshake.
+    if let Some(sid) = query_param(query, "sid").filter(|s| !s.is_empty()) {
         let session = Sid::parse(sid)
             .and_then(|sid| inner.lookup(&sid))
             .ok_or(RequestError::UnknownSid)?;

@@ -226,10 +226,16 @@ impl SessionState {
                 return fired;
             }
             Heartbeat::Idle { ping_at } if now >= ping_at => {
+                // The pong deadline counts from when the ping was due, not from when a
+                // (possibly late) timer noticed: the deadline never drifts.
+                let deadline = ping_at + timing.ping_timeout;
+                if now >= deadline {
+                    self.set_closed(DisconnectReason::PingTimeout, CloseReply::Close);
+                    fired.closed = true;
+                    return fired;
+                }
                 self.queue.push_back(OutPacket::Ping);
-                self.heartbeat = Heartbeat::AwaitingPong {
-                    deadline: now + timing.ping_timeout,
-                };
+                self.heartbeat = Heartbeat::AwaitingPong { deadline };
                 fired.ping = true;
             }
             _ => {}
@@ -567,6 +573,23 @@ mod tests {
     }
 
     #[test]
+    fn late_timer_does_not_move_the_deadline() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        // the timer notices the ping 50 ms late: the deadline is still due + pingTimeout
+        assert!(s.on_timeout(t0 + ms(350), &t).ping);
+        assert_eq!(s.next_deadline(), Some(t0 + ms(500)));
+        assert!(s.on_timeout(t0 + ms(500), &t).closed);
+
+        // nothing ran until after the whole deadline: closed at once, no ping queued
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        let f = s.on_timeout(t0 + ms(520), &t);
+        assert!(f.closed && !f.ping);
+        assert_eq!(s.reason(), Some(DisconnectReason::PingTimeout));
+    }
+
+    #[test]
     fn pong_reschedules_from_pong_time() {
         let t = timing();
         let t0 = Instant::now();
@@ -700,6 +723,8 @@ mod tests {
         assert_eq!(s.next_deadline(), Some(t0 + ms(300)));
         s.on_timeout(t0 + ms(300), &t);
         s.recv(t0 + ms(310), &t, Packet::Pong(Bytes::new()));
+        s.on_timeout(t0 + ms(610), &t);
+        s.recv(t0 + ms(700), &t, Packet::Pong(Bytes::new()));
         assert_eq!(s.upgrade_deadline(e), Some(t0 + ms(1000)));
         let f = s.on_timeout(t0 + ms(1000), &t);
         assert!(f.upgrade_expired && !f.closed);
