@@ -106,6 +106,12 @@
 //! closes the session with "transport error" (Node's reason for a poll "closed
 //! prematurely"). The peer address comes from a [`ConnectInfo`] (or plain
 //! `SocketAddr`) request extension; axum's `ConnectInfo<SocketAddr>` is not read.
+//! The path is matched as a prefix of the full request URI (Node's rule), so mount the
+//! service with `route_service` or `layer`, not `nest_service` (which strips the prefix).
+//!
+//! Not implemented: Engine.IO v3 (`allowEIO3`), JSONP polling, `httpCompression`
+//! (polling responses are never gzipped), `perMessageDeflate`, WebTransport,
+//! `initialPacket` and a custom `generateId`.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

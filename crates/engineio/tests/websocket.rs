@@ -128,6 +128,15 @@ async fn server_close_over_websocket() {
     ws.send_text("4close-me").await;
     assert_eq!(ws.next().await, None);
     assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+    // on_disconnect fired exactly once
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while let Ok(event) = s.events.try_recv() {
+        assert!(
+            !matches!(&event, Event::Disconnect(id, _) if *id == sid),
+            "second disconnect: {event:?}"
+        );
+    }
+    assert_eq!(s.engine.session_count(), 0);
 }
 
 #[tokio::test]
