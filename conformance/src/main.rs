@@ -5,6 +5,7 @@
 //! Services, composed in [`app`] by path:
 //! - `/engine.io/`: bare Engine.IO echo server ([`engine_echo`]); the text
 //!   message `close-me` makes it close the session instead of echoing;
+//! - `/socket.io/`: the Socket.IO v5 contract server ([`socketio_contract`]);
 //! - `/__stats`: `{"sessions":N}` engine session count ([`stats`]);
 //! - anything else: 404.
 //!
@@ -16,6 +17,7 @@
 
 mod cli;
 mod engine_echo;
+mod socketio_contract;
 mod stats;
 
 use std::process::ExitCode;
@@ -32,15 +34,18 @@ use tracing_subscriber::EnvFilter;
 
 /// The whole HTTP service: the Engine.IO echo at `/engine.io/`, falling
 /// through to `/__stats` / 404 for other paths.
-type App = engineio::EngineService<engine_echo::EchoHandler, stats::StatsService>;
+type App = engineio::EngineService<
+    engine_echo::EchoHandler,
+    engineio::EngineService<socketio_server::SocketIoHandler, stats::StatsService>,
+>;
 
 /// Builds the whole HTTP service for the given options.
 fn app(options: &Options) -> App {
     let engine = engine_echo::engine(options);
     let counter = engine.clone();
     let fallback = stats::StatsService::new(Arc::new(move || counter.session_count()));
-    // A Socket.IO service for `/socket.io/` slots in here, wrapping `fallback`.
-    engine.layer().layer(fallback)
+    let socketio = socketio_contract::server(options);
+    engine.layer().layer(socketio.layer().layer(fallback))
 }
 
 async fn run(options: Options) -> std::io::Result<()> {

@@ -121,6 +121,10 @@ impl Client {
         Ok(())
     }
 
+    pub(crate) fn server(&self) -> &Arc<ServerInner> {
+        &self.server
+    }
+
     /// Removes `socket` from the joined namespaces (if it is still the one registered).
     pub(crate) fn forget(&self, socket: &Socket) {
         let mut map = lock(&self.sockets);

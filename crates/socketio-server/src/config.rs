@@ -15,6 +15,10 @@ pub struct SocketIoConfig {
     /// `false`: handlers start in arrival order and then interleave, like Node's async
     /// listeners).
     pub sequential_events: bool,
+    /// Drop a dynamic child namespace once its last socket left (Node's
+    /// `cleanupEmptyChildNamespaces`, default `false`). Turn it on when the dynamic
+    /// pattern accepts names chosen by clients, so their number stays bounded.
+    pub cleanup_empty_child_namespaces: bool,
 }
 
 impl Default for SocketIoConfig {
@@ -23,6 +27,7 @@ impl Default for SocketIoConfig {
             connect_timeout: Duration::from_secs(45),
             max_pending_events: 1024,
             sequential_events: false,
+            cleanup_empty_child_namespaces: false,
         }
     }
 }

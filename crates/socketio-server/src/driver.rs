@@ -112,12 +112,14 @@ async fn connect(socket: &Socket) -> bool {
 }
 
 async fn cleanup_refused(socket: &Socket) {
+    // A middleware may have joined rooms already.
+    let _ = socket.ns().adapter().del_all(socket.id()).await;
     socket.inner.client.forget(socket);
     socket.request_close(DisconnectReason::ServerNamespaceDisconnect);
     socket.drop_pending_acks();
 }
 
-fn event_name(packet: &Packet) -> Option<String> {
+pub(crate) fn event_name(packet: &Packet) -> Option<String> {
     match packet.event_name()? {
         EventName::Str(s) => Some(s.into_owned()),
         // JavaScript prints integral numbers without a fraction.
@@ -200,6 +202,7 @@ async fn close(socket: &Socket, inflight: &mut FuturesUnordered<BoxFuture<'stati
     for h in disconnect {
         h.call(socket.clone(), reason).await;
     }
+    socket.inner.client.server().cleanup_child(&ns).await;
     while inflight.next().await.is_some() {}
     // Break reference cycles held by user closures.
     let mut l = crate::data::lock(&socket.inner.listeners);

@@ -119,7 +119,7 @@ pub use handler::{ConnectionHandler, DisconnectHandler, EventHandler};
 pub use handshake::Handshake;
 pub use id::Sid;
 pub use middleware::{ConnectMiddleware, PacketMiddleware, Rejection};
-pub use namespace::{Namespace, ParentNamespace};
+pub use namespace::{Namespace, ParentNamespace, ServerEventHandler};
 pub use parser::Parser;
 pub use remote::RemoteSocket;
 pub use rooms::{IntoRooms, Room};

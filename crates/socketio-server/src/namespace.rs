@@ -24,7 +24,16 @@ use std::time::Duration;
 pub(crate) struct NsHandlers {
     middleware: RwLock<Vec<Arc<dyn ConnectMiddleware>>>,
     connection: RwLock<Vec<Arc<dyn ConnectionHandler>>>,
+    server_events: RwLock<HashMap<String, ServerEventHandler>>,
 }
+
+/// Handler of an event sent by another server (`server_side_emit`): gets the arguments,
+/// returns the reply (if the sender waits for one).
+pub type ServerEventHandler = Arc<
+    dyn Fn(Vec<serde_json::Value>) -> futures_util::future::BoxFuture<'static, serde_json::Value>
+        + Send
+        + Sync,
+>;
 
 impl NsHandlers {
     pub(crate) fn middleware(&self) -> Vec<Arc<dyn ConnectMiddleware>> {
@@ -89,6 +98,10 @@ impl Namespace {
         Self { inner }
     }
 
+    pub(crate) fn ptr_eq(&self, other: &Namespace) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The namespace name, e.g. `/` or `/chat`.
     pub fn name(&self) -> &str {
         &self.inner.name
@@ -150,6 +163,33 @@ impl Namespace {
     pub fn on_connection<H: ConnectionHandler>(&self, handler: H) -> &Self {
         write(&self.inner.handlers.connection).push(Arc::new(handler));
         self
+    }
+
+    /// Handles an event sent by another server with `server_side_emit` (Node's
+    /// `nsp.on(event, (...args, ack) => ...)` for server-side events). The returned value
+    /// is the reply sent back when the other server waits for replies. With the
+    /// in-memory adapter there is no other server, so it never fires.
+    pub fn on_server_side_emit<F, Fut>(&self, event: &str, handler: F) -> &Self
+    where
+        F: Fn(Vec<serde_json::Value>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = serde_json::Value> + Send + 'static,
+    {
+        let handler: ServerEventHandler = Arc::new(move |args| Box::pin(handler(args)));
+        write(&self.inner.handlers.server_events).insert(event.to_owned(), handler);
+        self
+    }
+
+    /// Runs the handler of a server-side event received by the adapter; `None` when
+    /// nothing handles `event`.
+    pub(crate) async fn server_side_event(
+        &self,
+        event: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Option<serde_json::Value> {
+        let handler = read(&self.inner.handlers.server_events)
+            .get(event)
+            .cloned()?;
+        Some(handler(args).await)
     }
 
     // ----- broadcast shortcuts (Node's namespace operators) -----

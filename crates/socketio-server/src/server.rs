@@ -28,7 +28,10 @@ pub(crate) struct ServerInner {
     parents: RwLock<Vec<ParentNamespace>>,
     engine: OnceLock<Engine<SocketIoHandler>>,
     closing: AtomicBool,
+    new_namespace: RwLock<Vec<NewNamespaceHook>>,
 }
+
+type NewNamespaceHook = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
 impl ServerInner {
     pub(crate) fn is_closing(&self) -> bool {
@@ -40,17 +43,31 @@ impl ServerInner {
         if let Some(ns) = read(&self.namespaces).get(name.as_str()) {
             return ns.clone();
         }
-        let mut map = write(&self.namespaces);
-        map.entry(Arc::from(name.as_str()))
-            .or_insert_with(|| {
-                Namespace::new(
-                    &name,
-                    self.parser.clone(),
-                    Arc::new(NsHandlers::default()),
-                    self.adapter_factory.as_ref(),
-                )
-            })
-            .clone()
+        let ns = {
+            let mut map = write(&self.namespaces);
+            if let Some(ns) = map.get(name.as_str()) {
+                return ns.clone();
+            }
+            let ns = Namespace::new(
+                &name,
+                self.parser.clone(),
+                Arc::new(NsHandlers::default()),
+                self.adapter_factory.as_ref(),
+            );
+            map.insert(Arc::from(name.as_str()), ns.clone());
+            ns
+        };
+        if name != "/" {
+            self.announce(&ns);
+        }
+        ns
+    }
+
+    fn announce(&self, ns: &Namespace) {
+        let hooks = read(&self.new_namespace).clone();
+        for hook in hooks {
+            hook(ns);
+        }
     }
 
     /// The namespace a CONNECT for `name` goes to: an existing one, or a new child of the
@@ -76,9 +93,42 @@ impl ServerInner {
             self.adapter_factory.as_ref(),
         );
         map.insert(Arc::from(name), child.clone());
+        drop(map);
         write(&parent.children).push(child.clone());
         tracing::debug!(nsp = name, "dynamic namespace created");
+        self.announce(&child);
         Some(child)
+    }
+}
+
+impl ServerInner {
+    /// With `cleanup_empty_child_namespaces`, forgets `ns` if it is a dynamic child
+    /// without sockets, and closes its adapter.
+    pub(crate) async fn cleanup_child(&self, ns: &Namespace) {
+        if !self.config.cleanup_empty_child_namespaces || ns.socket_count() > 0 {
+            return;
+        }
+        let mut removed = false;
+        for parent in read(&self.parents).iter() {
+            let mut children = write(&parent.children);
+            if let Some(pos) = children.iter().position(|c| c.ptr_eq(ns)) {
+                children.remove(pos);
+                removed = true;
+            }
+        }
+        if !removed {
+            return;
+        }
+        {
+            let mut map = write(&self.namespaces);
+            if map.get(ns.name()).is_some_and(|n| n.ptr_eq(ns)) {
+                map.remove(ns.name());
+            }
+        }
+        tracing::debug!(nsp = ns.name(), "empty dynamic namespace removed");
+        if let Err(e) = ns.adapter().close().await {
+            tracing::warn!(nsp = ns.name(), error = %e, "adapter close failed");
+        }
     }
 }
 
@@ -127,6 +177,12 @@ impl SocketIoBuilder {
     /// Run each socket's handlers one event at a time (default `false`).
     pub fn sequential_events(mut self, sequential: bool) -> Self {
         self.config.sequential_events = sequential;
+        self
+    }
+
+    /// Drop empty dynamic child namespaces (Node's `cleanupEmptyChildNamespaces`).
+    pub fn cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
+        self.config.cleanup_empty_child_namespaces = cleanup;
         self
     }
 
@@ -192,6 +248,7 @@ impl SocketIoBuilder {
             parents: RwLock::new(Vec::new()),
             engine: OnceLock::new(),
             closing: AtomicBool::new(false),
+            new_namespace: RwLock::new(Vec::new()),
         });
         let engine = Engine::new(
             self.engine,
@@ -286,6 +343,15 @@ impl SocketIo {
         };
         write(&self.inner.parents).push(parent.clone());
         parent
+    }
+
+    /// Called for every namespace created from now on, static (except `/`) or dynamic
+    /// child (Node's `io.on("new_namespace")`). Synchronous; runs on the creating task.
+    pub fn on_new_namespace<F>(&self, hook: F)
+    where
+        F: Fn(&Namespace) + Send + Sync + 'static,
+    {
+        write(&self.inner.new_namespace).push(Arc::new(hook));
     }
 
     /// Every namespace currently known (static and dynamic children).

@@ -471,12 +471,26 @@ impl Socket {
         self.inner.client.send_encoded(encoded, false)
     }
 
-    /// Delivers pre-encoded messages (a broadcast): same bytes for every recipient.
-    pub(crate) fn deliver(&self, messages: &[engineio::Message], volatile: bool) {
+    /// Delivers a broadcast: the same pre-encoded bytes for every recipient. Outgoing
+    /// catch-all listeners (if any) see it too, like in Node.
+    pub(crate) fn deliver(&self, packet: &crate::adapter::BroadcastPacket, volatile: bool) {
         if self.is_closed() {
             return;
         }
-        self.inner.client.send_shared(messages, volatile);
+        if self.inner.has_outgoing.load(Ordering::Acquire) {
+            if let Ok(Some(p)) = packet.decode() {
+                if let Some(event) = crate::driver::event_name(&p) {
+                    let args = p
+                        .args::<serde_json::Value>()
+                        .unwrap_or(serde_json::Value::Null);
+                    let listeners = lock(&self.inner.listeners).outgoing.clone();
+                    for (_, l) in listeners {
+                        l(self, &event, &args);
+                    }
+                }
+            }
+        }
+        self.inner.client.send_shared(packet.messages(), volatile);
     }
 
     pub(crate) fn register_ack(&self, id: u64, pending: PendingAck) {

@@ -643,7 +643,12 @@ async fn any_and_outgoing_listeners() {
     c.join("/", None).await;
     c.send(r#"42["ping",1]"#).await;
     assert_eq!(c.recv().await, r#"2["pong",2]"#);
-    assert_eq!(*log.lock().unwrap(), vec!["in ping [1]", "out pong [2]"]);
+    io.emit("news", ("x", 1)).await.unwrap();
+    assert_eq!(c.recv().await, r#"2["news","x",1]"#);
+    assert_eq!(
+        *log.lock().unwrap(),
+        vec!["in ping [1]", "out pong [2]", r#"out news ["x",1]"#]
+    );
 }
 
 #[tokio::test]
@@ -712,4 +717,71 @@ async fn typed_socket_data_and_fetch_sockets() {
     assert_eq!(rooms, expected);
     sockets[0].emit("hi", ()).await.unwrap();
     assert_eq!(c.recv().await, r#"2["hi"]"#);
+}
+
+#[tokio::test]
+async fn custom_adapter_factory_and_server_side_events() {
+    use socketio_server::adapter::{Adapter, AdapterFactory, LocalNamespace, MemoryAdapter};
+    struct Capture(Arc<Mutex<Vec<LocalNamespace>>>);
+    impl AdapterFactory for Capture {
+        fn create(&self, nsp: LocalNamespace) -> Arc<dyn Adapter> {
+            self.0.lock().unwrap().push(nsp.clone());
+            Arc::new(MemoryAdapter::new(nsp))
+        }
+    }
+    let slots = shared::<Vec<LocalNamespace>>();
+    let io = SocketIo::builder().adapter(Capture(slots.clone())).build();
+    io.sockets()
+        .on_server_side_emit("sum", |args: Vec<serde_json::Value>| async move {
+            json!(args.iter().filter_map(|v| v.as_i64()).sum::<i64>())
+        });
+    let local = slots.lock().unwrap()[0].clone();
+    assert_eq!(local.namespace().unwrap().name(), "/");
+    assert_eq!(
+        local
+            .server_side_event("sum", vec![json!(1), json!(2)])
+            .await,
+        Some(json!(3))
+    );
+    assert_eq!(local.server_side_event("unknown", vec![]).await, None);
+    // In memory there is no other server: no replies.
+    assert!(io
+        .server_side_emit("sum", vec![json!(1)])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn empty_dynamic_children_are_cleaned_up_when_asked() {
+    let io = SocketIo::builder()
+        .cleanup_empty_child_namespaces(true)
+        .build();
+    let parent = io.of_dynamic(|name, _| name.starts_with("/room-"));
+    let addr = serve(&io).await;
+    let mut c = RawClient::connect(addr).await;
+    c.join("/room-1", None).await;
+    c.join("/room-2", None).await;
+    assert_eq!(parent.children().len(), 2);
+    c.send("41/room-1,").await;
+    eventually(|| parent.children().len() == 1).await;
+    assert!(io.namespaces().iter().all(|n| n.name() != "/room-1"));
+    // The name can be used again: a fresh child is created.
+    c.join("/room-1", None).await;
+    assert_eq!(parent.children().len(), 2);
+}
+
+#[tokio::test]
+async fn new_namespace_hook_sees_static_and_dynamic_namespaces() {
+    let io = SocketIo::new();
+    let names = shared::<Vec<String>>();
+    let n2 = names.clone();
+    io.on_new_namespace(move |ns| n2.lock().unwrap().push(ns.name().to_owned()));
+    io.of("chat"); // a leading "/" is added, like Node
+    io.of("/chat"); // already exists: not announced again
+    io.of_dynamic(|name, _| name.starts_with("/dyn-"));
+    let addr = serve(&io).await;
+    let mut c = RawClient::connect(addr).await;
+    c.join("/dyn-1", None).await;
+    assert_eq!(*names.lock().unwrap(), vec!["/chat", "/dyn-1"]);
 }

@@ -271,3 +271,54 @@ impl Adapter for MemoryAdapter {
         Box::pin(ready(Ok(Vec::new())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Weak};
+
+    fn adapter() -> MemoryAdapter {
+        MemoryAdapter::new(LocalNamespace { inner: Weak::new() })
+    }
+
+    fn opts(rooms: &[&str], except: &[&str]) -> BroadcastOptions {
+        BroadcastOptions {
+            rooms: rooms.iter().map(|r| Arc::from(*r)).collect(),
+            except: except.iter().map(|r| Arc::from(*r)).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn sorted(mut v: Vec<Sid>) -> Vec<String> {
+        let mut out: Vec<String> = v.drain(..).map(|s| s.to_string()).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn targets_are_a_union_minus_except_each_once() {
+        let a = adapter();
+        let (s1, s2, s3): (Sid, Sid, Sid) = (Arc::from("s1"), Arc::from("s2"), Arc::from("s3"));
+        a.add_all_sync(&s1, &[s1.clone(), Arc::from("red")]);
+        a.add_all_sync(&s2, &[s2.clone(), Arc::from("red"), Arc::from("blue")]);
+        a.add_all_sync(&s3, &[s3.clone(), Arc::from("blue")]);
+        assert_eq!(sorted(a.targets(&opts(&[], &[]))), ["s1", "s2", "s3"]);
+        assert_eq!(
+            sorted(a.targets(&opts(&["red", "blue"], &[]))),
+            ["s1", "s2", "s3"]
+        );
+        assert_eq!(
+            sorted(a.targets(&opts(&["red", "blue"], &["blue"]))),
+            ["s1"]
+        );
+        assert_eq!(sorted(a.targets(&opts(&[], &["s2"]))), ["s1", "s3"]);
+        assert!(a.targets(&opts(&["nobody"], &[])).is_empty());
+        a.del_sync(&s2, &Arc::from("red"));
+        assert_eq!(sorted(a.targets(&opts(&["red"], &[]))), ["s1"]);
+        a.del_all_sync(&s1);
+        assert!(a.targets(&opts(&["red"], &[])).is_empty());
+        assert!(a.rooms_of(&s1).is_none());
+        // Empty rooms are dropped.
+        assert!(!read(&a.state).rooms.contains_key("red"));
+    }
+}

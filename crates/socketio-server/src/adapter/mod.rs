@@ -324,7 +324,18 @@ impl LocalNamespace {
 
     /// Delivers pre-encoded messages to a local socket.
     pub fn deliver(&self, socket: &Socket, packet: &BroadcastPacket, volatile: bool) {
-        socket.deliver(packet.messages(), volatile)
+        socket.deliver(packet, volatile)
+    }
+
+    /// Runs this server's handler for a server-side event received from another server
+    /// (see [`Namespace::on_server_side_emit`]); the result is the reply to send back,
+    /// `None` when no handler exists.
+    pub async fn server_side_event(
+        &self,
+        event: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Option<serde_json::Value> {
+        self.namespace()?.server_side_event(event, args).await
     }
 
     /// Registers `acks` for `packet`'s ack id on a local socket (before delivering it).
