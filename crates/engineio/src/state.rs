@@ -41,6 +41,13 @@ pub(crate) struct Timing {
     pub(crate) close_timeout: Duration,
 }
 
+/// `now + d`, saturating far in the future instead of panicking on huge durations
+/// (e.g. a "disabled" timeout configured as `Duration::MAX`).
+fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Heartbeat {
     /// The next ping goes out at this instant.
@@ -154,7 +161,7 @@ impl SessionState {
             upgrade: Upgrade::None,
             upgrade_epoch: 0,
             heartbeat: Heartbeat::Idle {
-                ping_at: now + timing.ping_interval,
+                ping_at: after(now, timing.ping_interval),
             },
             life: Life::Open,
             close_reply: CloseReply::Close,
@@ -228,7 +235,7 @@ impl SessionState {
             Heartbeat::Idle { ping_at } if now >= ping_at => {
                 // The pong deadline counts from when the ping was due, not from when a
                 // (possibly late) timer noticed: the deadline never drifts.
-                let deadline = ping_at + timing.ping_timeout;
+                let deadline = after(ping_at, timing.ping_timeout);
                 if now >= deadline {
                     self.set_closed(DisconnectReason::PingTimeout, CloseReply::Close);
                     fired.closed = true;
@@ -258,7 +265,7 @@ impl SessionState {
             Packet::Message(m) => Recv::Deliver(m),
             Packet::Pong(_) => {
                 self.heartbeat = Heartbeat::Idle {
-                    ping_at: now + timing.ping_interval,
+                    ping_at: after(now, timing.ping_interval),
                 };
                 Recv::Ignore
             }
@@ -300,7 +307,7 @@ impl SessionState {
         self.upgrade = Upgrade::None;
         self.life = Life::Closing {
             reason,
-            deadline: now + timing.close_timeout,
+            deadline: after(now, timing.close_timeout),
         };
         true
     }
@@ -452,7 +459,7 @@ impl SessionState {
         self.upgrade_epoch = self.upgrade_epoch.wrapping_add(1);
         self.upgrade = Upgrade::Pending {
             epoch: self.upgrade_epoch,
-            deadline: now + timing.upgrade_timeout,
+            deadline: after(now, timing.upgrade_timeout),
             probed: false,
         };
         Some(self.upgrade_epoch)

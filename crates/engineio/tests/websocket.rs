@@ -257,3 +257,50 @@ async fn stalled_reader_still_times_out() {
     assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::PingTimeout);
     drop(ws);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_concurrent_sessions_keep_order() {
+    let s = Server::start(EngineConfig::default()).await;
+    let addr = s.addr;
+    let mut tasks = Vec::new();
+    for c in 0..100 {
+        tasks.push(tokio::spawn(async move {
+            let url = format!("ws://{addr}/engine.io/?EIO=4&transport=websocket");
+            let req =
+                tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+                    .unwrap();
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (ws, _) = tokio_tungstenite::client_async(req, tcp).await.unwrap();
+            let mut ws = Ws(ws);
+            assert!(ws.next_text().await.starts_with("0{"));
+            for i in 0..100 {
+                if i % 2 == 0 {
+                    ws.send_text(&format!("4c{c}m{i}")).await;
+                } else {
+                    ws.0.send(WsMessage::Binary(Bytes::from(vec![c as u8, i as u8])))
+                        .await
+                        .unwrap();
+                }
+            }
+            for i in 0..100 {
+                let got = ws.next().await.unwrap();
+                if i % 2 == 0 {
+                    assert_eq!(got, WsMessage::text(format!("4c{c}m{i}")));
+                } else {
+                    assert_eq!(got, WsMessage::Binary(Bytes::from(vec![c as u8, i as u8])));
+                }
+            }
+            ws.send_text("1").await;
+        }));
+    }
+    for t in tasks {
+        tokio::time::timeout(STEP * 2, t).await.unwrap().unwrap();
+    }
+    for _ in 0..100 {
+        if s.engine.session_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(s.engine.session_count(), 0);
+}
