@@ -70,6 +70,17 @@ fn accept(parts: &mut http::request::Parts) -> Result<(Response<Bytes>, OnUpgrad
     rh.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     rh.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
     rh.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    // Like Node's `ws` without a `handleProtocols` hook: accept the first offered
+    // subprotocol (browsers fail the connection if none of theirs is echoed).
+    let first_protocol = parts
+        .headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').map(str::trim).find(|p| !p.is_empty()))
+        .and_then(|p| HeaderValue::from_str(p).ok());
+    if let Some(protocol) = first_protocol {
+        rh.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+    }
     Ok((res, on_upgrade))
 }
 

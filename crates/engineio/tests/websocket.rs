@@ -304,3 +304,21 @@ async fn many_concurrent_sessions_keep_order() {
     }
     assert_eq!(s.engine.session_count(), 0);
 }
+
+#[tokio::test]
+async fn first_offered_subprotocol_is_accepted() {
+    let s = Server::start(EngineConfig::default()).await;
+    let url = format!("ws://{}/engine.io/?EIO=4&transport=websocket", s.addr);
+    let mut req =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        http::HeaderValue::from_static("alpha, beta"),
+    );
+    let tcp = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let (ws, res) = tokio_tungstenite::client_async(req, tcp).await.unwrap();
+    assert_eq!(res.headers()["sec-websocket-protocol"], "alpha");
+    let mut ws = Ws(ws);
+    assert!(ws.next_text().await.starts_with("0{"));
+}
