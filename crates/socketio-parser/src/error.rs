@@ -113,7 +113,8 @@ pub enum EncodeError {
     /// (e.g. a map key that is not a string or a number).
     #[error("cannot serialize value: {0}")]
     Serialize(String),
-    /// A namespace must be empty, `/`, or start with `/` and contain no `,`.
+    /// JSON format: a namespace must be empty, `/`, or start with `/` and contain no `,`
+    /// (the decoder ends it at the first comma). The msgpack format takes any string.
     #[error("invalid namespace {0:?}: must start with '/' and contain no ','")]
     InvalidNamespace(String),
     /// The prefix must be valid UTF-8 for a text frame.
