@@ -62,6 +62,8 @@ enum Upgrade {
     Pending {
         epoch: u32,
         deadline: Instant,
+        /// The WebSocket is open (polls are answered with a noop from now on).
+        established: bool,
         probed: bool,
     },
 }
@@ -415,7 +417,13 @@ impl SessionState {
                     let mut out = Vec::with_capacity(self.queue.len());
                     self.drain_into(&mut out);
                     out
-                } else if matches!(self.upgrade, Upgrade::Pending { probed: true, .. }) {
+                } else if matches!(
+                    self.upgrade,
+                    Upgrade::Pending {
+                        established: true,
+                        ..
+                    }
+                ) {
                     vec![OutPacket::Noop]
                 } else {
                     return GetStep::Wait;
@@ -460,6 +468,7 @@ impl SessionState {
         self.upgrade = Upgrade::Pending {
             epoch: self.upgrade_epoch,
             deadline: after(now, timing.upgrade_timeout),
+            established: false,
             probed: false,
         };
         Some(self.upgrade_epoch)
@@ -487,8 +496,14 @@ impl SessionState {
         }
         match packet {
             Packet::Ping(data) if &data[..] == b"probe" => {
-                if let Upgrade::Pending { probed, .. } = &mut self.upgrade {
+                if let Upgrade::Pending {
+                    probed,
+                    established,
+                    ..
+                } = &mut self.upgrade
+                {
                     *probed = true;
+                    *established = true;
                 }
                 UpgradeStep::SendProbe
             }
@@ -501,6 +516,21 @@ impl SessionState {
             _ => {
                 self.upgrade = Upgrade::None;
                 UpgradeStep::Abort
+            }
+        }
+    }
+
+    /// The WebSocket of upgrade `epoch` is open: from now on polls are answered with a
+    /// noop at once, so the client can finish its pending poll and switch.
+    pub(crate) fn upgrade_established(&mut self, epoch: u32) {
+        if let Upgrade::Pending {
+            epoch: e,
+            established,
+            ..
+        } = &mut self.upgrade
+        {
+            if *e == epoch {
+                *established = true;
             }
         }
     }
@@ -521,8 +551,16 @@ impl SessionState {
     pub(crate) fn upgrade_fingerprint(&self) -> u64 {
         match self.upgrade {
             Upgrade::None => 0,
-            Upgrade::Pending { epoch, probed, .. } => {
-                (u64::from(epoch) << 2) | 1 | (u64::from(probed) << 1)
+            Upgrade::Pending {
+                epoch,
+                probed,
+                established,
+                ..
+            } => {
+                (u64::from(epoch) << 3)
+                    | 1
+                    | (u64::from(probed) << 1)
+                    | (u64::from(established) << 2)
             }
         }
     }
@@ -707,7 +745,12 @@ mod tests {
             "second websocket refused"
         );
         s.begin_get().unwrap();
+        // requested but not yet open: polls still wait
         assert_eq!(s.poll_get(), GetStep::Wait);
+        s.upgrade_established(e);
+        assert!(matches!(s.poll_get(), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop])));
+        s.end_get();
+        s.begin_get().unwrap();
         assert_eq!(
             s.upgrade_recv(e, &Packet::Ping(Bytes::from_static(b"probe"))),
             UpgradeStep::SendProbe

@@ -154,6 +154,7 @@ pub(crate) fn upgrade_existing<H: Handler>(
             socket.update(|st, _, _| st.abort_upgrade(epoch));
             return;
         };
+        socket.update(|st, _, _| st.upgrade_established(epoch));
         // Boxed: the probe exchange only lives during the upgrade.
         if Box::pin(probe(&socket, &mut ws, epoch)).await {
             tracing::debug!(sid = socket.id(), "upgraded to websocket");

@@ -322,3 +322,23 @@ async fn first_offered_subprotocol_is_accepted() {
     let mut ws = Ws(ws);
     assert!(ws.next_text().await.starts_with("0{"));
 }
+
+#[tokio::test]
+async fn polls_get_noop_while_upgrading() {
+    let mut s = Server::start(EngineConfig::default()).await;
+    let sid = s.handshake().await;
+    let mut ws = s.ws(&format!("transport=websocket&sid={sid}")).await;
+    // The WebSocket is open; even before the probe every poll returns a noop at once.
+    for _ in 0..5 {
+        let res = tokio::time::timeout(Duration::from_secs(1), s.get(&sid))
+            .await
+            .expect("prompt noop");
+        assert_eq!(res.status, 200);
+        assert_eq!(res.text(), "6");
+    }
+    ws.send_text("2probe").await;
+    ws.send_text("5").await;
+    assert_eq!(ws.next_text().await, "3probe");
+    ws.send_text("4x").await;
+    assert_eq!(ws.next_text().await, "4x");
+}
