@@ -143,6 +143,21 @@ async fn request_after_the_deadline_sees_the_session_closed() {
 }
 
 #[tokio::test]
+async fn request_right_at_the_deadline_sees_the_session_closed() {
+    // The ping is never fetched nor answered. A request sent exactly
+    // pingInterval + pingTimeout after the handshake answer reaches the
+    // server after the deadline (the session was created before its answer
+    // was sent), so it must see the session closed whether or not the
+    // server's timer has fired yet.
+    let server = Server::start();
+    for _ in 0..5 {
+        let sid = handshake(server.port).await;
+        tokio::time::sleep(Duration::from_millis(300 + 200)).await;
+        assert_session_gone(server.port, &sid).await;
+    }
+}
+
+#[tokio::test]
 async fn ping_from_the_client_is_an_error() {
     let server = Server::start_calm();
     let sid = handshake_calm(server.port).await;
