@@ -141,6 +141,12 @@ impl Namespace {
         read(&self.inner.sockets).get(sid).cloned()
     }
 
+    /// The connected sockets among `ids` (one lock for the whole lookup).
+    pub(crate) fn sockets_by_id(&self, ids: &[Sid]) -> Vec<Socket> {
+        let map = read(&self.inner.sockets);
+        ids.iter().filter_map(|id| map.get(id).cloned()).collect()
+    }
+
     /// Every connected socket of this namespace on this server.
     pub fn local_sockets(&self) -> Vec<Socket> {
         read(&self.inner.sockets).values().cloned().collect()

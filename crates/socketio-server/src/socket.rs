@@ -272,6 +272,18 @@ impl Socket {
         id
     }
 
+    /// Like [`on_any`](Self::on_any), called before the catch-all listeners already
+    /// registered (Node's `prependAny`).
+    pub fn prepend_any<F>(&self, f: F) -> ListenerId
+    where
+        F: Fn(&Socket, &EventArgs<'_>) + Send + Sync + 'static,
+    {
+        let mut l = lock(&self.inner.listeners);
+        let id = l.next();
+        l.any.insert(0, (id, Arc::new(f)));
+        id
+    }
+
     /// Removes every catch-all listener (Node's `offAny()`); use
     /// [`off_listener`](Self::off_listener) for one.
     pub fn off_any(&self) {
@@ -288,6 +300,19 @@ impl Socket {
         let mut l = lock(&self.inner.listeners);
         let id = l.next();
         l.outgoing.push((id, Arc::new(f)));
+        self.inner.has_outgoing.store(true, Ordering::Release);
+        id
+    }
+
+    /// Like [`on_any_outgoing`](Self::on_any_outgoing), called first (Node's
+    /// `prependAnyOutgoing`).
+    pub fn prepend_any_outgoing<F>(&self, f: F) -> ListenerId
+    where
+        F: Fn(&Socket, &str, &serde_json::Value) + Send + Sync + 'static,
+    {
+        let mut l = lock(&self.inner.listeners);
+        let id = l.next();
+        l.outgoing.insert(0, (id, Arc::new(f)));
         self.inner.has_outgoing.store(true, Ordering::Release);
         id
     }

@@ -633,6 +633,10 @@ async fn any_and_outgoing_listeners() {
             socket.on_any_outgoing(move |_s, event, args| {
                 b.lock().unwrap().push(format!("out {event} {args}"));
             });
+            let c = log.clone();
+            socket.prepend_any(move |_s, args| {
+                c.lock().unwrap().push(format!("first {}", args.event()));
+            });
             socket.on("ping", |s: Socket, (n,): (u32,)| async move {
                 let _ = s.emit("pong", (n + 1,));
             });
@@ -647,7 +651,12 @@ async fn any_and_outgoing_listeners() {
     assert_eq!(c.recv().await, r#"2["news","x",1]"#);
     assert_eq!(
         *log.lock().unwrap(),
-        vec!["in ping [1]", "out pong [2]", r#"out news ["x",1]"#]
+        vec![
+            "first ping",
+            "in ping [1]",
+            "out pong [2]",
+            r#"out news ["x",1]"#
+        ]
     );
 }
 

@@ -90,10 +90,10 @@ impl MemoryAdapter {
         let Some(ns) = self.nsp.namespace() else {
             return Vec::new();
         };
-        self.targets(opts)
-            .iter()
-            .filter_map(|sid| ns.get_socket(sid))
-            .collect()
+        if opts.rooms.is_empty() && opts.except.is_empty() {
+            return ns.local_sockets();
+        }
+        ns.sockets_by_id(&self.targets(opts))
     }
 
     fn add_all_sync(&self, sid: &Sid, rooms: &[Room]) {
