@@ -173,7 +173,7 @@ async function main() {
   });
   assert.deepEqual(await ack(a, "aggregate", "r2", 5000), [null, ["b", "c"]]);
   cSilent = true;
-  assert.deepEqual(await ack(a, "aggregate", "r2", 300), ["operation has timed out", ["b"]]);
+  assert.deepEqual(await ack(a, "aggregate", "r2", 1500), ["operation has timed out", ["b"]]);
   step("aggregated-acks");
 
   // 8. fetch_sockets, sockets_join / sockets_leave, disconnect_sockets.

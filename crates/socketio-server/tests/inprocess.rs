@@ -398,7 +398,7 @@ async fn rooms_broadcast_except_and_ack_aggregation() {
     // Aggregated acks: a and c answer, b never does -> timeout with the partial list.
     let io2 = io.clone();
     let pending = tokio::spawn(async move {
-        io2.timeout(Duration::from_millis(500))
+        io2.timeout(Duration::from_millis(2000))
             .emit_with_ack::<String>("q", ())
             .await
     });
