@@ -342,3 +342,38 @@ async fn polls_get_noop_while_upgrading() {
     ws.send_text("4x").await;
     assert_eq!(ws.next_text().await, "4x");
 }
+
+/// Node's `ws` reports a connection lost without a close frame as code 1006, which
+/// engine.io turns into "transport close" (not "transport error").
+#[tokio::test]
+async fn peer_dropping_tcp_without_close_frame_is_transport_close() {
+    let mut s = Server::start(EngineConfig::default()).await;
+    // FIN without a close frame
+    let mut ws = s.ws("transport=websocket").await;
+    let open = ws.next_text().await;
+    let sid = serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(matches!(s.next_event().await, Event::Connect(c) if c == sid));
+    drop(ws);
+    assert_eq!(
+        s.disconnect_of(&sid).await,
+        DisconnectReason::TransportClose
+    );
+
+    // RST (zero linger) without a close frame
+    let mut ws = s.ws("transport=websocket").await;
+    let open = ws.next_text().await;
+    let sid = serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(matches!(s.next_event().await, Event::Connect(c) if c == sid));
+    ws.0.get_ref().set_zero_linger().unwrap();
+    drop(ws);
+    assert_eq!(
+        s.disconnect_of(&sid).await,
+        DisconnectReason::TransportClose
+    );
+}
