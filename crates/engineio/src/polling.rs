@@ -120,7 +120,7 @@ async fn get(socket: Socket, parts: &http::request::Parts) -> Response<Bytes> {
         changed.as_mut().enable();
         let step = socket.update(|st, now, t| {
             st.on_timeout(now, t);
-            let step = st.poll_get();
+            let step = st.poll_get(now, t);
             if matches!(step, GetStep::Reply(_)) {
                 st.end_get();
             }

@@ -122,8 +122,11 @@ impl Socket {
     /// Closes the session from the server side ("forced close" is the usual reason).
     ///
     /// What is already queued is still delivered, then the client is told to close
-    /// (`1` over polling, a close frame over WebSocket). `on_disconnect` fires once,
-    /// when the close is complete.
+    /// (`1` over polling, a close frame over WebSocket). Over polling the close packet
+    /// comes in a later response than the queued messages, like Node (`6␞1` on the next
+    /// poll), and if that poll does not come within the configured `close_timeout` the
+    /// session closes anyway.
+    /// `on_disconnect` fires once, when the close is complete.
     pub fn close(&self, reason: DisconnectReason) {
         self.update(|st, now, t| {
             st.close_gracefully(now, t, reason);

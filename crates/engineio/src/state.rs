@@ -75,6 +75,11 @@ enum Life {
     Closing {
         reason: DisconnectReason,
         deadline: Instant,
+        /// Polling: a GET was waiting on an empty queue when the close began, so it
+        /// carries a bare `1` (Node: the transport was writable, the close goes out at
+        /// once). Otherwise the close waits for the queue to drain and goes out as
+        /// `6␞1` on a later GET, never in the same response as the last messages.
+        immediate: bool,
     },
     Closed {
         reason: DisconnectReason,
@@ -219,7 +224,9 @@ impl SessionState {
         let mut fired = Fired::default();
         match self.life {
             Life::Closed { .. } => return fired,
-            Life::Closing { reason, deadline } => {
+            Life::Closing {
+                reason, deadline, ..
+            } => {
                 if now >= deadline {
                     self.set_closed(reason, CloseReply::Close);
                     fired.closed = true;
@@ -310,6 +317,7 @@ impl SessionState {
         self.life = Life::Closing {
             reason,
             deadline: after(now, timing.close_timeout),
+            immediate: self.get_pending && self.queue.is_empty(),
         };
         true
     }
@@ -397,18 +405,41 @@ impl SessionState {
     }
 
     /// What the pending GET does now.
-    pub(crate) fn poll_get(&mut self) -> GetStep {
+    ///
+    /// While a graceful close is in progress the GET gets what is queued alone; the
+    /// close packet goes out on the next GET (as `6␞1`, like Node, whose polling
+    /// transport is not writable again until that GET), or as a bare `1` when a GET was
+    /// already waiting on an empty queue when the close began. Socket.IO clients depend
+    /// on this order: they handle decoded messages on the next tick but a close packet
+    /// at once, so a close in the same response would overtake e.g. a DISCONNECT.
+    /// Each drain restarts the `close_timeout` wait for that next GET (Node starts its
+    /// close timer once the write buffer has drained).
+    pub(crate) fn poll_get(&mut self, now: Instant, timing: &Timing) -> GetStep {
         let reply = match self.life {
             Life::Closed { .. } => match self.close_reply {
                 CloseReply::Close => vec![OutPacket::Close],
                 CloseReply::Noop => vec![OutPacket::Noop],
             },
-            Life::Closing { reason, .. } => {
-                let mut out = Vec::with_capacity(self.queue.len() + 1);
-                self.drain_into(&mut out);
-                out.push(OutPacket::Close);
-                self.set_closed(reason, CloseReply::Close);
-                out
+            Life::Closing {
+                reason, immediate, ..
+            } => {
+                if self.has_output() {
+                    let mut out = Vec::with_capacity(self.queue.len());
+                    self.drain_into(&mut out);
+                    self.life = Life::Closing {
+                        reason,
+                        deadline: after(now, timing.close_timeout),
+                        immediate: false,
+                    };
+                    out
+                } else {
+                    self.set_closed(reason, CloseReply::Close);
+                    if immediate {
+                        vec![OutPacket::Close]
+                    } else {
+                        vec![OutPacket::Noop, OutPacket::Close]
+                    }
+                }
             }
             Life::Open => {
                 if self.transport == TransportKind::WebSocket {
@@ -662,24 +693,27 @@ mod tests {
 
         let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
         s.begin_get().unwrap();
-        assert_eq!(s.poll_get(), GetStep::Wait);
+        assert_eq!(s.poll_get(t0, &t), GetStep::Wait);
         assert_eq!(s.recv(t0, &t, Packet::Close), Recv::Closed);
         assert_eq!(s.reason(), Some(DisconnectReason::TransportClose));
         // a GET pending when the client closes gets a noop
-        assert!(matches!(s.poll_get(), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop])));
+        assert!(
+            matches!(s.poll_get(t0, &t), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop]))
+        );
     }
 
     #[test]
     fn queue_is_bounded_and_refuses_after_close() {
         let t = timing();
-        let mut s = SessionState::new(Instant::now(), TransportKind::Polling, &t, 2);
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 2);
         s.push(msg("a")).unwrap();
         s.push(msg("b")).unwrap();
         assert!(matches!(s.push(msg("c")), Err(TrySendError::Full(_))));
         // control packets do not count against the capacity
-        s.on_timeout(Instant::now() + ms(301), &t);
+        s.on_timeout(t0 + ms(301), &t);
         s.begin_get().unwrap();
-        match s.poll_get() {
+        match s.poll_get(t0, &t) {
             GetStep::Reply(v) => assert_eq!(v.len(), 3),
             GetStep::Wait => panic!("expected a reply"),
         }
@@ -691,23 +725,86 @@ mod tests {
         assert!(matches!(s.push(msg("d")), Err(TrySendError::Closed(_))));
     }
 
+    fn reply(step: GetStep) -> Vec<OutPacket> {
+        match step {
+            GetStep::Reply(v) => v,
+            GetStep::Wait => panic!("expected a reply"),
+        }
+    }
+
     #[test]
-    fn graceful_close_flushes_then_sends_close() {
+    fn graceful_close_flushes_then_sends_close_in_a_later_response() {
+        let t = timing();
+        let t0 = Instant::now();
+        // messages queued, a GET already waiting (not yet woken): like Node, that GET
+        // carries the messages only; the close is `6␞1` on the next GET
+        for get_waiting in [true, false] {
+            let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+            if get_waiting {
+                s.begin_get().unwrap();
+                assert_eq!(s.poll_get(t0, &t), GetStep::Wait);
+            }
+            s.push(msg("bye")).unwrap();
+            assert!(s.close_gracefully(t0, &t, DisconnectReason::ForcedClose));
+            assert!(!s.is_open() && !s.is_closed());
+            assert_eq!(s.take_finalize(), None);
+            assert!(matches!(s.push(msg("late")), Err(TrySendError::Closed(_))));
+            if !get_waiting {
+                s.begin_get().unwrap();
+            }
+            let v = reply(s.poll_get(t0 + ms(100), &t));
+            assert!(matches!(&v[..], [OutPacket::Message(m)] if *m == msg("bye")));
+            s.end_get();
+            assert_eq!(
+                s.take_finalize(),
+                None,
+                "not closed before the close is sent"
+            );
+            // the wait for the next GET restarts once the queue drained
+            assert_eq!(s.next_deadline(), Some(t0 + ms(3100)));
+            s.begin_get().unwrap();
+            let v = reply(s.poll_get(t0 + ms(200), &t));
+            assert!(
+                matches!(v[..], [OutPacket::Noop, OutPacket::Close]),
+                "{v:?}"
+            );
+            s.end_get();
+            assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
+        }
+    }
+
+    #[test]
+    fn graceful_close_with_nothing_queued() {
+        let t = timing();
+        let t0 = Instant::now();
+        // a GET waiting on an empty queue gets a bare `1` at once
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        s.begin_get().unwrap();
+        assert_eq!(s.poll_get(t0, &t), GetStep::Wait);
+        s.close_gracefully(t0, &t, DisconnectReason::ForcedClose);
+        assert!(matches!(reply(s.poll_get(t0, &t))[..], [OutPacket::Close]));
+        assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
+        // no GET waiting: the next GET gets `6␞1`
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        s.close_gracefully(t0, &t, DisconnectReason::ForcedClose);
+        s.begin_get().unwrap();
+        let v = reply(s.poll_get(t0, &t));
+        assert!(matches!(v[..], [OutPacket::Noop, OutPacket::Close]));
+        assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
+    }
+
+    #[test]
+    fn graceful_close_drained_but_no_next_get_times_out() {
         let t = timing();
         let t0 = Instant::now();
         let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
         s.push(msg("bye")).unwrap();
-        assert!(s.close_gracefully(t0, &t, DisconnectReason::ForcedClose));
-        assert!(!s.is_open() && !s.is_closed());
-        assert_eq!(s.take_finalize(), None);
-        assert!(matches!(s.push(msg("late")), Err(TrySendError::Closed(_))));
+        s.close_gracefully(t0, &t, DisconnectReason::ForcedClose);
         s.begin_get().unwrap();
-        match s.poll_get() {
-            GetStep::Reply(v) => {
-                assert!(matches!(v[..], [OutPacket::Message(_), OutPacket::Close]))
-            }
-            GetStep::Wait => panic!("expected a reply"),
-        }
+        reply(s.poll_get(t0 + ms(1000), &t));
+        s.end_get();
+        assert!(!s.on_timeout(t0 + ms(3999), &t).closed);
+        assert!(s.on_timeout(t0 + ms(4000), &t).closed);
         assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
     }
 
@@ -746,9 +843,11 @@ mod tests {
         );
         s.begin_get().unwrap();
         // requested but not yet open: polls still wait
-        assert_eq!(s.poll_get(), GetStep::Wait);
+        assert_eq!(s.poll_get(t0, &t), GetStep::Wait);
         s.upgrade_established(e);
-        assert!(matches!(s.poll_get(), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop])));
+        assert!(
+            matches!(s.poll_get(t0, &t), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop]))
+        );
         s.end_get();
         s.begin_get().unwrap();
         assert_eq!(
@@ -756,7 +855,9 @@ mod tests {
             UpgradeStep::SendProbe
         );
         // while upgrading, polls are answered with a noop
-        assert!(matches!(s.poll_get(), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop])));
+        assert!(
+            matches!(s.poll_get(t0, &t), GetStep::Reply(v) if matches!(v[..], [OutPacket::Noop]))
+        );
         s.end_get();
         assert_eq!(s.upgrade_recv(e, &Packet::Upgrade), UpgradeStep::Complete);
         assert_eq!(s.transport(), TransportKind::WebSocket);

@@ -316,7 +316,58 @@ async fn server_close_flushes_then_sends_close_packet() {
     socket.close(DisconnectReason::ForcedClose);
     assert!(socket.is_closed());
     assert!(socket.try_send(Message::from("too late")).is_err());
-    assert_eq!(s.get(&sid).await.text(), "4last words\x1e1");
+    // Node (engine.io 6.6, measured): the queued messages go out alone, the close
+    // packet follows on the next poll as `6␞1`
+    assert_eq!(s.get(&sid).await.text(), "4last words");
+    assert!(
+        s.events.try_recv().is_err(),
+        "not closed before `1` is sent"
+    );
+    assert_eq!(s.get(&sid).await.text(), "6\x1e1");
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+    assert_eq!(s.get(&sid).await.status, 400);
+}
+
+/// The order socket.io-client depends on: messages queued just before a graceful close
+/// reach a waiting poll without the close packet; `1` comes in a later response.
+#[tokio::test]
+async fn server_close_with_a_waiting_poll_sends_close_later() {
+    let mut s = Server::start(EngineConfig::default()).await;
+    let sid = s.handshake().await;
+    let addr = s.addr;
+    let path = s.url(&format!("transport=polling&sid={sid}"));
+    let pending = tokio::spawn(async move { http(addr, "GET", &path, &[], b"").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let socket = s.engine.socket(&sid).unwrap();
+    socket.try_send(Message::from("41/chat,")).unwrap();
+    socket.close(DisconnectReason::ForcedClose);
+    assert_eq!(pending.await.unwrap().text(), "441/chat,");
+    assert_eq!(s.get(&sid).await.text(), "6\x1e1");
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+
+    // nothing queued and a poll waiting: a bare `1` at once (Node: the same)
+    let sid = s.handshake().await;
+    let path = s.url(&format!("transport=polling&sid={sid}"));
+    let pending = tokio::spawn(async move { http(addr, "GET", &path, &[], b"").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.engine
+        .socket(&sid)
+        .unwrap()
+        .close(DisconnectReason::ForcedClose);
+    assert_eq!(pending.await.unwrap().text(), "1");
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+}
+
+#[tokio::test]
+async fn server_close_without_a_next_poll_closes_after_close_timeout() {
+    let mut s =
+        Server::start(EngineConfig::default().close_timeout(Duration::from_millis(300))).await;
+    let sid = s.handshake().await;
+    let socket = s.engine.socket(&sid).unwrap();
+    socket.try_send(Message::from("bye")).unwrap();
+    socket.close(DisconnectReason::ForcedClose);
+    assert_eq!(s.get(&sid).await.text(), "4bye");
+    // no further poll: the session still closes, bounded by close_timeout
     assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
     assert_eq!(s.get(&sid).await.status, 400);
 }
