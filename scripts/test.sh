@@ -23,6 +23,7 @@ fi
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
+bash -n scripts/bench-compare.sh && python3 -c 'import ast; ast.parse(open("benches/compare/report.py").read())'  # bench-compare parses; its loadgen smoke run is benches/tests/smoke.rs (cargo test)
 echo "==> cargo test (workspace, all features, one dev profile build)"
 cargo test --workspace --all-features
 
