@@ -91,28 +91,38 @@ impl std::fmt::Display for DisconnectReason {
     }
 }
 
-/// [`Socket::send`](crate::Socket::send) failed: the session is closed (or closing).
+/// [`Socket::send`](crate::Socket::send) (or [`send_many`](crate::Socket::send_many))
+/// failed: the session is closed (or closing). What was not sent is handed back.
 #[derive(Debug, thiserror::Error)]
 #[error("session closed")]
-pub struct SendError(pub Message);
+pub struct SendError<T = Message>(pub T);
 
-/// [`Socket::try_send`](crate::Socket::try_send) failed; the message is handed back.
+/// [`Socket::try_send`](crate::Socket::try_send) (or
+/// [`try_send_many`](crate::Socket::try_send_many)) failed; what was not sent is handed
+/// back (a [`Message`], or the whole batch).
 #[derive(Debug, thiserror::Error)]
-pub enum TrySendError {
+pub enum TrySendError<T = Message> {
     /// The session's send queue is full.
     #[error("send queue full")]
-    Full(Message),
+    Full(T),
     /// The session is closed (or closing).
     #[error("session closed")]
-    Closed(Message),
+    Closed(T),
 }
 
-impl TrySendError {
-    /// The message that was not sent.
-    pub fn into_message(self) -> Message {
+impl<T> TrySendError<T> {
+    /// What was not sent.
+    pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(m) | TrySendError::Closed(m) => m,
         }
+    }
+}
+
+impl TrySendError<Message> {
+    /// The message that was not sent.
+    pub fn into_message(self) -> Message {
+        self.into_inner()
     }
 }
 

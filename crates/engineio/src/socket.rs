@@ -119,6 +119,55 @@ impl Socket {
         Ok(())
     }
 
+    /// Queues a batch of messages all-or-nothing, waiting while it does not fit.
+    ///
+    /// Meant for frames that only make sense together, such as a Socket.IO packet with
+    /// binary attachments (one text frame and N binary frames): either every message is
+    /// queued, in order and with nothing interleaved, or none is. See
+    /// [`try_send_many`](Self::try_send_many) for when a batch fits. Fails (handing the
+    /// batch back) once the session is closing or closed.
+    pub async fn send_many(&self, messages: Vec<Message>) -> Result<(), SendError<Vec<Message>>> {
+        let mut messages = messages;
+        loop {
+            let mut space = pin!(self.0.space.notified());
+            space.as_mut().enable();
+            match self.try_send_many(messages) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(m)) => return Err(SendError(m)),
+                Err(TrySendError::Full(m)) => messages = m,
+            }
+            space.await;
+        }
+    }
+
+    /// Queues a batch of messages all-or-nothing without waiting.
+    ///
+    /// The batch is queued whole, in order, when the queued messages plus the batch fit
+    /// in `send_queue_capacity` (the capacity counts messages, so a batch of N counts N),
+    /// and also whenever nothing is queued: a batch larger than the whole capacity is
+    /// accepted into an empty queue, so it can always be sent eventually. Otherwise
+    /// `Full` hands the whole batch back and nothing was queued; `Closed` once the
+    /// session is closing or closed. An empty batch is a no-op.
+    pub fn try_send_many(&self, messages: Vec<Message>) -> Result<(), TrySendError<Vec<Message>>> {
+        if messages.is_empty() {
+            return if self.is_closed() {
+                Err(TrySendError::Closed(messages))
+            } else {
+                Ok(())
+            };
+        }
+        let was_empty;
+        {
+            let mut st = self.lock();
+            was_empty = !st.has_output();
+            st.push_many(messages)?;
+        }
+        if was_empty {
+            self.0.changed.notify_waiters();
+        }
+        Ok(())
+    }
+
     /// Closes the session from the server side ("forced close" is the usual reason).
     ///
     /// What is already queued is still delivered, then the client is told to close

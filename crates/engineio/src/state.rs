@@ -350,6 +350,30 @@ impl SessionState {
         Ok(())
     }
 
+    /// Queues a batch all-or-nothing, or hands it back.
+    ///
+    /// The batch fits when the queued messages plus the batch stay within the capacity,
+    /// and always when no message is queued: a batch larger than the whole capacity is
+    /// accepted into an empty queue (otherwise it could never be sent), so the queue
+    /// holds at most `max(capacity, largest batch)` messages.
+    pub(crate) fn push_many(
+        &mut self,
+        messages: Vec<Message>,
+    ) -> Result<(), TrySendError<Vec<Message>>> {
+        if !self.is_open() {
+            return Err(TrySendError::Closed(messages));
+        }
+        let fits = self.queued_messages == 0
+            || self.queued_messages.saturating_add(messages.len()) <= self.capacity;
+        if !fits {
+            return Err(TrySendError::Full(messages));
+        }
+        self.queued_messages += messages.len();
+        self.queue
+            .extend(messages.into_iter().map(OutPacket::Message));
+        Ok(())
+    }
+
     /// Whether anything waits to be written.
     pub(crate) fn has_output(&self) -> bool {
         !self.queue.is_empty()
@@ -730,6 +754,52 @@ mod tests {
             GetStep::Reply(v) => v,
             GetStep::Wait => panic!("expected a reply"),
         }
+    }
+
+    #[test]
+    fn batches_are_all_or_nothing() {
+        let t = timing();
+        let t0 = Instant::now();
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 3);
+        s.push(msg("a")).unwrap();
+        s.push_many(vec![msg("b"), msg("c")]).unwrap();
+        assert_eq!(s.queued_messages(), 3);
+        // does not fit: nothing of it is queued, the batch comes back whole
+        s.drain_into(&mut Vec::new());
+        s.push(msg("d")).unwrap();
+        s.push(msg("e")).unwrap();
+        match s.push_many(vec![msg("f"), msg("g")]) {
+            Err(TrySendError::Full(v)) => assert_eq!(v, vec![msg("f"), msg("g")]),
+            other => panic!("expected Full, got {other:?}"),
+        }
+        assert_eq!(s.queued_messages(), 2);
+        // larger than the whole capacity: refused while anything is queued...
+        let big: Vec<Message> = (0..5).map(|i| msg(&i.to_string())).collect();
+        assert!(matches!(
+            s.push_many(big.clone()),
+            Err(TrySendError::Full(_))
+        ));
+        // ...accepted into an empty queue, in order
+        let mut out = Vec::new();
+        s.drain_into(&mut out);
+        s.push_many(big.clone()).unwrap();
+        assert_eq!(s.queued_messages(), 5);
+        assert!(matches!(s.push(msg("x")), Err(TrySendError::Full(_))));
+        out.clear();
+        s.drain_into(&mut out);
+        let sent: Vec<Message> = out
+            .into_iter()
+            .filter_map(|p| match p {
+                OutPacket::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent, big);
+        // closing: the batch comes back
+        s.close(DisconnectReason::ForcedClose);
+        assert!(
+            matches!(s.push_many(vec![msg("z")]), Err(TrySendError::Closed(v)) if v.len() == 1)
+        );
     }
 
     #[test]

@@ -442,3 +442,74 @@ async fn cors_preflight_and_headers() {
     assert_eq!(res.status, 200);
     assert_eq!(res.header("access-control-allow-origin"), Some("http://ok"));
 }
+
+/// A Socket.IO packet with attachments is one text frame plus N binary frames: a batch
+/// is queued whole or not at all, never cut by a full queue.
+#[tokio::test]
+async fn batches_are_queued_all_or_nothing() {
+    let mut s = Server::start(EngineConfig::default().send_queue_capacity(3)).await;
+    let sid = s.handshake().await;
+    let socket = s.engine.socket(&sid).unwrap();
+    let packet = |n: u8| -> Vec<Message> {
+        vec![
+            Message::from(format!("51-[\"file\",{{\"_placeholder\":true,\"num\":{n}}}]").as_str()),
+            Message::from(bytes::Bytes::from(vec![n])),
+        ]
+    };
+    socket.try_send(Message::from("a")).unwrap();
+    socket.try_send_many(packet(1)).unwrap();
+    // the queue is full: the whole batch comes back and nothing of it was queued
+    match socket.try_send_many(packet(2)) {
+        Err(engineio::TrySendError::Full(batch)) => assert_eq!(batch, packet(2)),
+        other => panic!("expected Full, got {other:?}"),
+    }
+    assert!(socket.try_send_many(Vec::new()).is_ok());
+    // send_many waits for room for the whole batch
+    let sender = socket.clone();
+    let waiting = tokio::spawn(async move { sender.send_many(packet(2)).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished());
+    assert_eq!(
+        s.get(&sid).await.text(),
+        "4a\x1e451-[\"file\",{\"_placeholder\":true,\"num\":1}]\x1ebAQ=="
+    );
+    tokio::time::timeout(STEP, waiting)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.get(&sid).await.text(),
+        "451-[\"file\",{\"_placeholder\":true,\"num\":2}]\x1ebAg=="
+    );
+    // a batch larger than the whole capacity goes into an empty queue, in order
+    let big: Vec<Message> = (0..5u8)
+        .map(|i| Message::from(bytes::Bytes::from(vec![i])))
+        .collect();
+    socket.try_send_many(big).unwrap();
+    assert!(matches!(
+        socket.try_send(Message::from("x")),
+        Err(engineio::TrySendError::Full(_))
+    ));
+    assert_eq!(
+        s.get(&sid).await.text(),
+        "bAA==\x1ebAQ==\x1ebAg==\x1ebAw==\x1ebBA=="
+    );
+    // closed: the batch comes back, and a waiting send_many is released
+    socket.try_send(Message::from("y")).unwrap();
+    socket.try_send_many(packet(3)).unwrap();
+    let sender = socket.clone();
+    let waiting = tokio::spawn(async move { sender.send_many(packet(4)).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    socket.close(DisconnectReason::ForcedClose);
+    let err = tokio::time::timeout(STEP, waiting)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.0, packet(4));
+    assert!(matches!(
+        socket.try_send_many(packet(5)),
+        Err(engineio::TrySendError::Closed(_))
+    ));
+}
