@@ -37,7 +37,7 @@ for _ in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then ok=1; break; fi
   sleep 1
 done
-curl -fsS "http://127.0.0.1:$port/health"; echo
+[ -n "$ok" ] && curl -fsS "http://127.0.0.1:$port/health" && echo
 pkill -TERM -P "$demo_pid" 2>/dev/null || true
 kill -TERM "$demo_pid" 2>/dev/null || true
 wait "$demo_pid" 2>/dev/null || true
