@@ -33,7 +33,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 ./scripts/demo.sh --port "$port" >"$demo_log" 2>&1 &
 demo_pid=$!
 ok=""
-for _ in $(seq 1 120); do
+for _ in $(seq 1 300); do
   if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then ok=1; break; fi
   sleep 1
 done
