@@ -35,7 +35,7 @@ async fn start(mut fut: BoxFuture<'static, ()>) -> Option<BoxFuture<'static, ()>
     (!done).then_some(fut)
 }
 
-pub(crate) async fn run(socket: Socket, mut rx: mpsc::Receiver<Packet>, sequential: bool) {
+pub(crate) async fn run(socket: Socket, mut rx: mpsc::Receiver<Box<Packet>>, sequential: bool) {
     let mut inflight: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
     if connect(&socket).await {
         loop {
