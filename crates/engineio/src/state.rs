@@ -223,7 +223,7 @@ impl SessionState {
     pub(crate) fn on_timeout(&mut self, now: Instant, timing: &Timing) -> Fired {
         let mut fired = Fired::default();
         match self.life {
-            Life::Closed { .. } => return fired,
+            Life::Closed { .. } => {}
             Life::Closing {
                 reason, deadline, ..
             } => {
@@ -231,31 +231,30 @@ impl SessionState {
                     self.set_closed(reason, CloseReply::Close);
                     fired.closed = true;
                 }
-                return fired;
             }
-            Life::Open => {}
-        }
-        match self.heartbeat {
-            Heartbeat::AwaitingPong { deadline } if now >= deadline => {
-                self.set_closed(DisconnectReason::PingTimeout, CloseReply::Close);
-                fired.closed = true;
-                return fired;
-            }
-            Heartbeat::Idle { ping_at } if now >= ping_at => {
-                // The pong deadline counts from when the ping was due, not from when a
-                // (possibly late) timer noticed: the deadline never drifts.
-                let deadline = after(ping_at, timing.ping_timeout);
-                if now >= deadline {
+            Life::Open => match self.heartbeat {
+                Heartbeat::AwaitingPong { deadline } if now >= deadline => {
                     self.set_closed(DisconnectReason::PingTimeout, CloseReply::Close);
                     fired.closed = true;
-                    return fired;
                 }
-                self.queue.push_back(OutPacket::Ping);
-                self.heartbeat = Heartbeat::AwaitingPong { deadline };
-                fired.ping = true;
-            }
-            _ => {}
+                Heartbeat::Idle { ping_at } if now >= ping_at => {
+                    // The pong deadline counts from when the ping was due, not from when
+                    // a (possibly late) timer noticed: the deadline never drifts.
+                    let deadline = after(ping_at, timing.ping_timeout);
+                    if now >= deadline {
+                        self.set_closed(DisconnectReason::PingTimeout, CloseReply::Close);
+                        fired.closed = true;
+                    } else {
+                        self.queue.push_back(OutPacket::Ping);
+                        self.heartbeat = Heartbeat::AwaitingPong { deadline };
+                        fired.ping = true;
+                    }
+                }
+                _ => {}
+            },
         }
+        // Also while closing, and for an upgrade left waiting for its `5` after the
+        // session closed (see `set_closed`).
         if let Upgrade::Pending { deadline, .. } = self.upgrade {
             if now >= deadline {
                 self.upgrade = Upgrade::None;
@@ -313,7 +312,8 @@ impl SessionState {
         if !self.is_open() {
             return false;
         }
-        self.upgrade = Upgrade::None;
+        // A pending upgrade carries on (Node: it may complete while closing; the queue
+        // then goes out over the WebSocket, followed by its close).
         self.life = Life::Closing {
             reason,
             deadline: after(now, timing.close_timeout),
@@ -332,7 +332,18 @@ impl SessionState {
     fn set_closed(&mut self, reason: DisconnectReason, reply: CloseReply) {
         self.life = Life::Closed { reason };
         self.close_reply = reply;
-        self.upgrade = Upgrade::None;
+        // A client that got `3probe` pauses polling: it sends no GET until the one in
+        // flight returns, then switches to the WebSocket and sends `5`. If no GET is
+        // here to carry the close, that in-flight answer was a noop, and closing the
+        // upgrading WebSocket now could reach the client before that noop: its probe
+        // then fails, its polling stays paused, and it only notices at its ping
+        // timeout. So the upgrading WebSocket waits (until the upgrade deadline) for the
+        // client's `5` — the client has switched by then — and is closed on it.
+        let client_may_be_pausing =
+            matches!(self.upgrade, Upgrade::Pending { probed: true, .. }) && !self.get_pending;
+        if !client_may_be_pausing {
+            self.upgrade = Upgrade::None;
+        }
         self.queue = VecDeque::new();
         self.queued_messages = 0;
     }
@@ -529,9 +540,11 @@ impl SessionState {
         Some(self.upgrade_epoch)
     }
 
-    /// Whether upgrade `epoch` is still the pending one.
+    /// Whether the WebSocket of upgrade `epoch` is still wanted: the upgrade is pending
+    /// (the session is open or closing), or the session closed while the client may be
+    /// pausing its polling to switch (the WebSocket then waits for the `5`).
     pub(crate) fn upgrade_pending(&self, epoch: u32) -> bool {
-        matches!(self.upgrade, Upgrade::Pending { epoch: e, .. } if e == epoch) && self.is_open()
+        matches!(self.upgrade, Upgrade::Pending { epoch: e, .. } if e == epoch)
     }
 
     /// The deadline of upgrade `epoch`, if it is still pending.
@@ -547,6 +560,11 @@ impl SessionState {
     /// A packet arrived on the upgrading WebSocket of `epoch`.
     pub(crate) fn upgrade_recv(&mut self, epoch: u32, packet: &Packet) -> UpgradeStep {
         if !self.upgrade_pending(epoch) {
+            return UpgradeStep::Abort;
+        }
+        if self.is_closed() {
+            // The client switched (`5`) or gave up: either way, close this WebSocket now.
+            self.upgrade = Upgrade::None;
             return UpgradeStep::Abort;
         }
         match packet {
@@ -960,6 +978,71 @@ mod tests {
             UpgradeStep::Abort
         );
         assert!(s.is_open());
+    }
+
+    fn probed(t0: Instant, t: &Timing) -> (SessionState, u32) {
+        let mut s = SessionState::new(t0, TransportKind::Polling, t, 8);
+        let e = s.begin_upgrade(t0, t).unwrap();
+        s.upgrade_established(e);
+        let probe = Packet::Ping(Bytes::from_static(b"probe"));
+        assert_eq!(s.upgrade_recv(e, &probe), UpgradeStep::SendProbe);
+        (s, e)
+    }
+
+    #[test]
+    fn close_during_probed_upgrade_waits_for_the_switch() {
+        let t = timing();
+        let t0 = Instant::now();
+        // no GET to carry the close: the upgrading WebSocket is kept for the `5`...
+        let (mut s, e) = probed(t0, &t);
+        assert!(s.close(DisconnectReason::ForcedClose));
+        assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
+        assert!(s.upgrade_pending(e));
+        assert_eq!(s.upgrade_deadline(e), Some(t0 + ms(1000)));
+        // ...and closed when it comes (the client has switched to it by then)
+        assert_eq!(s.upgrade_recv(e, &Packet::Upgrade), UpgradeStep::Abort);
+        assert!(!s.upgrade_pending(e));
+        assert_eq!(s.transport(), TransportKind::Polling);
+
+        // bounded by the upgrade deadline
+        let (mut s, e) = probed(t0, &t);
+        s.close(DisconnectReason::ForcedClose);
+        assert!(!s.on_timeout(t0 + ms(999), &t).upgrade_expired);
+        assert!(s.on_timeout(t0 + ms(1000), &t).upgrade_expired);
+        assert!(!s.upgrade_pending(e));
+
+        // a GET waiting carries the close (`1`): the WebSocket is closed at once
+        let (mut s, e) = probed(t0, &t);
+        s.begin_get().unwrap();
+        s.close(DisconnectReason::ForcedClose);
+        assert!(!s.upgrade_pending(e));
+        assert!(matches!(reply(s.poll_get(t0, &t))[..], [OutPacket::Close]));
+
+        // not probed yet: the client is still polling, close the WebSocket at once
+        let mut s = SessionState::new(t0, TransportKind::Polling, &t, 8);
+        let e = s.begin_upgrade(t0, &t).unwrap();
+        s.upgrade_established(e);
+        s.close(DisconnectReason::PingTimeout);
+        assert!(!s.upgrade_pending(e));
+    }
+
+    #[test]
+    fn graceful_close_lets_a_probed_upgrade_finish() {
+        let t = timing();
+        let t0 = Instant::now();
+        let (mut s, e) = probed(t0, &t);
+        s.push(msg("bye")).unwrap();
+        s.close_gracefully(t0, &t, DisconnectReason::ForcedClose);
+        assert!(s.upgrade_pending(e));
+        assert_eq!(s.upgrade_recv(e, &Packet::Upgrade), UpgradeStep::Complete);
+        assert_eq!(s.transport(), TransportKind::WebSocket);
+        assert!(s.is_closing());
+        // the WebSocket driver flushes the queue, then closes
+        let mut out = Vec::new();
+        s.drain_into(&mut out);
+        assert!(matches!(&out[..], [OutPacket::Message(m)] if *m == msg("bye")));
+        s.finish_closing();
+        assert_eq!(s.take_finalize(), Some(DisconnectReason::ForcedClose));
     }
 
     #[test]

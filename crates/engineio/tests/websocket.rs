@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::*;
 use engineio::{DisconnectReason, EngineConfig, Message, TransportKind};
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 #[tokio::test]
@@ -376,4 +376,106 @@ async fn peer_dropping_tcp_without_close_frame_is_transport_close() {
         s.disconnect_of(&sid).await,
         DisconnectReason::TransportClose
     );
+}
+
+/// Starts an upgrade the way engine.io-client does: the WebSocket opens, `2probe` is
+/// answered `3probe`, the client's in-flight poll is released with a noop; no `5` yet.
+async fn probed_upgrade(s: &mut Server) -> (String, Ws) {
+    let sid = s.handshake().await;
+    let addr = s.addr;
+    let path = s.url(&format!("transport=polling&sid={sid}"));
+    let pending = tokio::spawn(async move { http(addr, "GET", &path, &[], b"").await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut ws = s.ws(&format!("transport=websocket&sid={sid}")).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.next_text().await, "3probe");
+    let res = tokio::time::timeout(Duration::from_secs(1), pending)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(res.text(), "6");
+    (sid, ws)
+}
+
+/// `Engine::close` in the middle of an upgrade: the session closes at once, and the
+/// client learns it on whichever transport it uses next — promptly, not by its ping
+/// timeout (upgrade_timeout is a minute here, so nothing below can be a timeout).
+#[tokio::test]
+async fn engine_close_during_upgrade_closes_both_transports() {
+    let config = EngineConfig::default().upgrade_timeout(Duration::from_secs(60));
+    let mut s = Server::start(config).await;
+
+    // The client is still polling: its next poll sees the session gone, and the
+    // upgrading WebSocket is closed once the client switches to it (`5`).
+    let (sid, mut ws) = probed_upgrade(&mut s).await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(2), s.engine.close())
+        .await
+        .expect("Engine::close returns promptly");
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+    assert_eq!(s.engine.session_count(), 0);
+    let res = s.get(&sid).await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.text(), r#"{"code":1,"message":"Session ID unknown"}"#);
+    ws.send_text("5").await;
+    assert_eq!(ws.next().await, None, "the WebSocket is closed");
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // A paused client (its last poll answered with the noop) only talks on the
+    // WebSocket. Closing that WebSocket at once could reach the client before the noop:
+    // its probe would fail and its polling stay paused until its ping timeout. So the
+    // WebSocket stays open until the client's `5`, and is closed right then.
+    let (sid, mut ws) = probed_upgrade(&mut s).await;
+    s.engine.close().await;
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+    let early = tokio::time::timeout(Duration::from_millis(300), ws.0.next()).await;
+    assert!(
+        early.is_err(),
+        "closed before the client switched: {early:?}"
+    );
+    let started = std::time::Instant::now();
+    ws.send_text("5").await;
+    assert_eq!(ws.next().await, None, "the WebSocket is closed");
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // Not probed yet (the client keeps polling and sees the session gone there): the
+    // upgrading WebSocket is closed at once, without waiting for the client.
+    let sid = s.handshake().await;
+    let mut ws = s.ws(&format!("transport=websocket&sid={sid}")).await;
+    assert_eq!(s.get(&sid).await.text(), "6");
+    s.engine.close().await;
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+    assert_eq!(s.get(&sid).await.status, 400);
+    assert_eq!(
+        ws.next().await,
+        None,
+        "closed without waiting for the client"
+    );
+}
+
+/// The lingering WebSocket of a closed session is still bounded by the upgrade deadline.
+#[tokio::test]
+async fn upgrade_left_after_close_ends_at_the_upgrade_deadline() {
+    let config = EngineConfig::default().upgrade_timeout(Duration::from_millis(500));
+    let mut s = Server::start(config).await;
+    let (sid, mut ws) = probed_upgrade(&mut s).await;
+    s.engine.close().await;
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
+    // never send `5`
+    assert_eq!(ws.next().await, None);
+}
+
+/// `Socket::close` (graceful) during an upgrade: the upgrade may still complete, and
+/// the queued messages then arrive over the WebSocket before it closes (Node: the same).
+#[tokio::test]
+async fn graceful_close_during_upgrade_flushes_over_the_new_transport() {
+    let mut s = Server::start(EngineConfig::default()).await;
+    let (sid, mut ws) = probed_upgrade(&mut s).await;
+    let socket = s.engine.socket(&sid).unwrap();
+    socket.try_send(Message::from("41/chat,")).unwrap();
+    socket.close(DisconnectReason::ForcedClose);
+    ws.send_text("5").await;
+    assert_eq!(ws.next_text().await, "441/chat,");
+    assert_eq!(ws.next().await, None);
+    assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
 }
