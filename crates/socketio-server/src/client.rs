@@ -69,18 +69,16 @@ impl Client {
         }
     }
 
-    /// Sends one packet to this client only. A full queue before anything was written is
-    /// reported as [`EmitError::QueueFull`]; a packet cut in the middle (binary
-    /// attachments) closes the connection, since the client could not decode the rest.
+    /// Sends one packet to this client only; a full queue is [`EmitError::QueueFull`]
+    /// (nothing queued).
     pub(crate) fn send_encoded(&self, encoded: Encoded, volatile: bool) -> Result<(), EmitError> {
-        let messages = to_messages(encoded)?;
-        self.send_messages(messages.into_iter(), volatile)
+        self.send_messages(to_messages(encoded)?, volatile)
     }
 
     /// Sends shared pre-encoded messages (a broadcast). A full queue drops a volatile
     /// packet; for other packets it closes the connection of this slow client.
     pub(crate) fn send_shared(&self, messages: &[Message], volatile: bool) {
-        match self.send_messages(messages.iter().cloned(), volatile) {
+        match self.send_messages(messages.to_vec(), volatile) {
             Ok(()) | Err(EmitError::Disconnected) => {}
             Err(EmitError::QueueFull) if volatile => {}
             Err(e) => {
@@ -93,32 +91,25 @@ impl Client {
         }
     }
 
-    fn send_messages(
-        &self,
-        messages: impl Iterator<Item = Message>,
-        volatile: bool,
-    ) -> Result<(), EmitError> {
-        for (i, message) in messages.enumerate() {
-            match self.conn.try_send(message) {
-                Ok(()) => {}
-                Err(TrySendError::Closed(_)) => return Err(EmitError::Disconnected),
-                Err(TrySendError::Full(_)) if i == 0 => {
-                    if volatile {
-                        tracing::trace!(sid = %self.conn.id(), "volatile packet dropped");
-                    }
-                    return Err(EmitError::QueueFull);
-                }
-                Err(TrySendError::Full(_)) => {
-                    tracing::warn!(sid = %self.conn.id(), "send queue full in the middle of a packet: closing");
-                    self.close_with(
-                        DisconnectReason::TransportError,
-                        engineio::DisconnectReason::TransportError,
-                    );
-                    return Err(EmitError::Disconnected);
-                }
-            }
+    /// Queues the frames of one packet all-or-nothing (a packet with binary attachments
+    /// is never cut nor interleaved with another packet sent concurrently).
+    fn send_messages(&self, mut messages: Vec<Message>, volatile: bool) -> Result<(), EmitError> {
+        let result = if messages.len() == 1 {
+            let message = messages.pop().ok_or(EmitError::InvalidFrame)?;
+            self.conn.try_send(message).map_err(|e| match e {
+                TrySendError::Full(_) => EmitError::QueueFull,
+                TrySendError::Closed(_) => EmitError::Disconnected,
+            })
+        } else {
+            self.conn.try_send_many(messages).map_err(|e| match e {
+                TrySendError::Full(_) => EmitError::QueueFull,
+                TrySendError::Closed(_) => EmitError::Disconnected,
+            })
+        };
+        if volatile && matches!(result, Err(EmitError::QueueFull)) {
+            tracing::trace!(sid = %self.conn.id(), "volatile packet dropped");
         }
-        Ok(())
+        result
     }
 
     pub(crate) fn server(&self) -> &Arc<ServerInner> {
