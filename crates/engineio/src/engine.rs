@@ -148,6 +148,11 @@ impl<H: Handler> Engine<H> {
 
     /// Closes every session at once (reason `forced close`; a pending poll gets `1`)
     /// and waits until their `on_disconnect` calls are done.
+    ///
+    /// A session in the middle of an upgrade gets both transports closed: a waiting
+    /// poll gets `1`, and the upgrading WebSocket is closed at once, or — when the
+    /// client already got `3probe` and may be pausing its polling — as soon as the
+    /// client switches to it (its `5`), at the latest at the upgrade deadline.
     pub async fn close(&self) {
         let sessions: Vec<Socket> = {
             let map = self.0.sessions.lock().unwrap_or_else(|e| e.into_inner());

@@ -88,6 +88,39 @@
 //! # }
 //! ```
 //!
+//! The peer address ([`RequestInfo::peer_addr`]) comes from a [`ConnectInfo`] or plain
+//! [`std::net::SocketAddr`] request extension. axum keeps it in its own
+//! `axum::extract::ConnectInfo<SocketAddr>`, which this crate does not depend on; one
+//! `map_request` middleware copies it over (serve with
+//! `into_make_service_with_connect_info`):
+//!
+//! ```no_run
+//! # use engineio::{DisconnectReason, Engine, EngineConfig, Handler, Message, Socket};
+//! # struct Echo;
+//! # impl Handler for Echo {
+//! #     type State = ();
+//! #     fn on_connect(&self, _: &Socket) {}
+//! #     fn on_message(&self, s: &Socket, _: &(), m: Message) { let _ = s.try_send(m); }
+//! #     fn on_disconnect(&self, _: &Socket, _: &(), _: DisconnectReason) {}
+//! # }
+//! use std::net::SocketAddr;
+//! use axum::extract::{ConnectInfo, Request};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let engine = Engine::new(EngineConfig::default(), Echo);
+//! let app = axum::Router::new()
+//!     .route_service("/engine.io/", engine.service())
+//!     .layer(axum::middleware::map_request(
+//!         |ConnectInfo(addr): ConnectInfo<SocketAddr>, mut req: Request| async move {
+//!             req.extensions_mut().insert(addr); // read by RequestInfo::peer_addr
+//!             req
+//!         },
+//!     ));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+//! # }
+//! ```
+//!
 //! # Design
 //!
 //! A sans-IO core — [`packet`], [`payload`], the session state machine (`state.rs`),
@@ -105,7 +138,8 @@
 //! (Node completes the handshake, then closes it). A client aborting a pending poll
 //! closes the session with "transport error" (Node's reason for a poll "closed
 //! prematurely"). The peer address comes from a [`ConnectInfo`] (or plain
-//! `SocketAddr`) request extension; axum's `ConnectInfo<SocketAddr>` is not read.
+//! `SocketAddr`) request extension; axum's `ConnectInfo<SocketAddr>` is not read
+//! directly (see the axum example above for the one-line copy).
 //! The path is matched as a prefix of the full request URI (Node's rule), so mount the
 //! service with `route_service` or `layer`, not `nest_service` (which strips the prefix).
 //!
