@@ -390,6 +390,31 @@ impl Socket {
         self.emit_inner(event, &args, None, false)
     }
 
+    /// Like [`emit`](Self::emit), but when the client's send queue is full it waits for
+    /// room instead of failing with [`EmitError::QueueFull`]: backpressure for producers
+    /// (background workers streaming to one client).
+    pub async fn emit_wait(&self, event: &str, args: impl Args) -> Result<(), EmitError> {
+        if is_reserved(event) {
+            return Err(EmitError::ReservedEvent(event.to_owned()));
+        }
+        if self.is_closed() {
+            return Err(EmitError::Disconnected);
+        }
+        self.notify_outgoing(event, &args);
+        let encoded =
+            self.inner
+                .ns
+                .parser()
+                .encode_event(self.inner.ns.name(), event, &args, None)?;
+        let messages = crate::client::to_messages(encoded)?;
+        self.inner
+            .client
+            .conn
+            .send_many(messages)
+            .await
+            .map_err(|_| EmitError::Disconnected)
+    }
+
     /// Emits `message` (Node's `socket.send`).
     pub fn send(&self, args: impl Args) -> Result<(), EmitError> {
         self.emit("message", args)

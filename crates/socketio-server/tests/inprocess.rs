@@ -840,3 +840,24 @@ async fn concurrent_binary_emits_are_never_interleaved() {
     }
     assert_eq!((binary_packets, text_packets), (400, 400));
 }
+
+#[tokio::test]
+async fn emit_wait_applies_backpressure_instead_of_failing() {
+    let io = SocketIo::builder()
+        .configure_engine(|c| c.send_queue_capacity = 4)
+        .build();
+    let addr = serve(&io).await;
+    let mut c = RawClient::connect(addr).await;
+    let sid = c.join("/", None).await;
+    eventually(|| io.sockets().get_socket(&sid).is_some()).await;
+    let socket = io.sockets().get_socket(&sid).unwrap();
+    let producer = tokio::spawn(async move {
+        for i in 0..200u32 {
+            socket.emit_wait("n", (i,)).await.unwrap();
+        }
+    });
+    for i in 0..200u32 {
+        assert_eq!(c.recv().await, format!(r#"2["n",{i}]"#));
+    }
+    producer.await.unwrap();
+}
