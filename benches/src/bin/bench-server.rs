@@ -7,21 +7,21 @@
 //!
 //! One tokio worker (current_thread runtime), 127.0.0.1 only.
 //! Usage: `bench-server --port 3000` (0 = ephemeral; prints `listening 127.0.0.1:PORT`).
+//! `--ws-read-buffer BYTES` overrides the engine's WebSocket read buffer size (default:
+//! the engine's default; only for experiments, the comparison uses the default).
 
 use std::io::Write;
 
 use socketio_server::{AckSender, AnyValue, DynArgs, Socket, SocketIo};
 
-fn port_arg() -> u16 {
+fn arg<T: std::str::FromStr>(name: &str) -> Option<T> {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--port" {
-            if let Some(p) = args.next().and_then(|p| p.parse().ok()) {
-                return p;
-            }
+        if a == name {
+            return args.next().and_then(|p| p.parse().ok());
         }
     }
-    3000
+    None
 }
 
 fn main() -> std::io::Result<()> {
@@ -29,11 +29,16 @@ fn main() -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run(port_arg()))
+    rt.block_on(run(arg("--port").unwrap_or(3000), arg("--ws-read-buffer")))
 }
 
-async fn run(port: u16) -> std::io::Result<()> {
-    let io = SocketIo::new();
+async fn run(port: u16, ws_read_buffer: Option<usize>) -> std::io::Result<()> {
+    let io = match ws_read_buffer {
+        Some(n) => SocketIo::builder()
+            .configure_engine(|c| c.ws_read_buffer_size = n)
+            .build(),
+        None => SocketIo::new(),
+    };
     io.on_connection(|socket: Socket| async move {
         socket.on(
             "echo",
