@@ -4,7 +4,7 @@
 use crate::jobs::Jobs;
 use crate::realtime::user_room;
 use crate::token::{valid_user_name, TokenSigner};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use socketio_server::SocketIo;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// What the HTTP handlers share.
@@ -51,6 +52,14 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .with_state(Arc::new(state))
         .layer(socketio)
+        // Runs first: hands the peer address to the Socket.IO handshake
+        // (`socket.handshake().address`), read from axum's ConnectInfo.
+        .layer(axum::middleware::map_request(
+            |ConnectInfo(addr): ConnectInfo<SocketAddr>, mut req: Request| async move {
+                req.extensions_mut().insert(addr);
+                req
+            },
+        ))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
