@@ -113,6 +113,9 @@ impl Socket {
             was_empty = !st.has_output();
             st.push(message)?;
         }
+        // Edge-triggered: only the empty -> non-empty transition notifies. Correct
+        // because every waiter registers on `changed` before it looks at the queue and
+        // looks again after each wake-up (see `websocket::drive`, `polling::get`).
         if was_empty {
             self.0.changed.notify_waiters();
         }

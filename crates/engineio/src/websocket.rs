@@ -15,7 +15,6 @@ use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use tokio::sync::futures::Notified;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -257,6 +256,19 @@ async fn drive<H: Handler>(
     let mut batch: Vec<OutPacket> = Vec::new();
     let mut sleep = pin!(tokio::time::sleep(Duration::from_secs(3600)));
     loop {
+        // No lost wake-ups: senders notify `changed` (`notify_waiters`, which stores no
+        // permit) only when the queue goes from empty to non-empty. So the registration
+        // below is made *before* the queue is drained under the lock, and it is only
+        // ever consumed by the `select!` at the end of this iteration, after which the
+        // loop registers again and looks at the queue again. Whatever is pushed after
+        // the drain, during the write or later, finds the queue empty the first time
+        // and so completes this registration: the `select!` then returns at once and
+        // the next iteration drains it. `write_batch` watches the session through a
+        // registration of its own and never consumes this one (it used to re-arm it,
+        // swallowing the only notification while the new messages stayed queued until
+        // the next heartbeat). `notify_one` is not an option: `changed` has several
+        // waiters (a pending GET, the polling timer, the probe and this driver during
+        // an upgrade), and a single permit would wake only one of them.
         let mut changed = pin!(socket.0.changed.notified());
         changed.as_mut().enable();
         let (deadline, closing, closed) = socket.update(|st, now, t| {
@@ -265,15 +277,7 @@ async fn drive<H: Handler>(
             (st.next_deadline(), st.is_closing(), st.is_closed())
         });
         if !batch.is_empty() {
-            let written = write_batch(
-                socket,
-                ws,
-                &mut batch,
-                sleep.as_mut(),
-                changed.as_mut(),
-                deadline,
-            )
-            .await;
+            let written = write_batch(socket, ws, &mut batch, sleep.as_mut(), deadline).await;
             batch.clear();
             if batch.capacity() > 256 {
                 batch.shrink_to(16);
@@ -351,12 +355,15 @@ enum Written {
 /// Feeds every packet of `batch` and flushes once. A peer that stops reading blocks the
 /// write; the session's deadlines (pong, graceful close) and closes from elsewhere are
 /// still honoured meanwhile.
-async fn write_batch<'s>(
-    socket: &'s Socket,
+///
+/// It watches the session through its own `changed` registration, so the caller's
+/// registration (made before it drained the queue) stays untouched and still reports
+/// messages pushed during the write; see `drive`.
+async fn write_batch(
+    socket: &Socket,
     ws: &mut Ws,
     batch: &mut Vec<OutPacket>,
     mut sleep: Pin<&mut tokio::time::Sleep>,
-    mut changed: Pin<&mut Notified<'s>>,
     deadline: Option<std::time::Instant>,
 ) -> Written {
     let mut write = pin!(async {
@@ -369,15 +376,15 @@ async fn write_batch<'s>(
         sleep.as_mut().reset(tokio::time::Instant::from_std(d));
     }
     loop {
+        // Registered before the check, so a close right after it still wakes us.
+        let mut changed = pin!(socket.0.changed.notified());
+        changed.as_mut().enable();
         if socket.lock().is_closed() {
             return Written::SessionClosed;
         }
         tokio::select! {
             r = &mut write => return if r.is_ok() { Written::Done } else { Written::Failed },
-            _ = changed.as_mut() => {
-                changed.set(socket.0.changed.notified());
-                changed.as_mut().enable();
-            }
+            _ = changed => {}
             _ = sleep.as_mut() => {
                 let next = socket.update(|st, now, t| {
                     st.on_timeout(now, t);

@@ -513,3 +513,51 @@ async fn batches_are_queued_all_or_nothing() {
         Err(engineio::TrySendError::Closed(_))
     ));
 }
+
+/// The polling side of the WebSocket writer's lost wake-up: a GET already waiting when
+/// several tasks start sending at once must be answered (each GET within `STEP`, with
+/// the default 25 s ping interval, so only the sends can answer it), and everything
+/// arrives in order over the following GETs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn waiting_get_wakes_for_concurrent_senders() {
+    const TASKS: usize = 8;
+    const PER_TASK: usize = 30;
+    let mut s = Server::start(EngineConfig::default()).await;
+    let sid = s.handshake().await;
+    let socket = s.engine.socket(&sid).unwrap();
+    for round in 0..20 {
+        let get = {
+            let (addr, url) = (s.addr, s.url(&format!("transport=polling&sid={sid}")));
+            tokio::spawn(async move { http(addr, "GET", &url, &[], b"").await })
+        };
+        // Alternately give the GET time to be waiting, or race it with the senders.
+        if round % 2 == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let senders = spawn_concurrent_senders(&socket, TASKS, PER_TASK);
+        let mut received = Vec::with_capacity(TASKS * PER_TASK);
+        let mut res = get.await.unwrap();
+        for _ in 0..TASKS * PER_TASK {
+            assert_eq!(res.status, 200);
+            for packet in res.text().split('\x1e') {
+                match packet.strip_prefix('4') {
+                    Some(m) => received.push(m.to_owned()),
+                    None => panic!("round {round}: unexpected packet {packet:?}"),
+                }
+            }
+            if received.len() >= TASKS * PER_TASK {
+                break;
+            }
+            res = s.get(&sid).await;
+        }
+        for t in senders {
+            t.await.unwrap();
+        }
+        check_concurrent_sequence(&received, TASKS, PER_TASK);
+    }
+    assert_eq!(s.post(&sid, b"1").await.status, 200);
+    assert_eq!(
+        s.disconnect_of(&sid).await,
+        DisconnectReason::TransportClose
+    );
+}

@@ -479,3 +479,51 @@ async fn graceful_close_during_upgrade_flushes_over_the_new_transport() {
     assert_eq!(ws.next().await, None);
     assert_eq!(s.disconnect_of(&sid).await, DisconnectReason::ForcedClose);
 }
+
+/// Regression: several tasks sending to one WebSocket session at once must never leave
+/// messages queued with the writer asleep (a lost wake-up used to park them until the
+/// next heartbeat, 25 s with the default ping interval used here). Each frame must
+/// arrive within `STEP`; many rounds, so the race window is hit often.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_senders_never_stall_the_websocket_writer() {
+    const TASKS: usize = 8;
+    const PER_TASK: usize = 150;
+    let mut s = Server::start(EngineConfig::default()).await;
+    let mut ws = s.ws("transport=websocket").await;
+    let open = ws.next_text().await;
+    let sid = serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(matches!(s.next_event().await, Event::Connect(id) if id == sid));
+    let socket = s.engine.socket(&sid).unwrap();
+    for round in 0..50 {
+        let senders = spawn_concurrent_senders(&socket, TASKS, PER_TASK);
+        let mut received = Vec::with_capacity(TASKS * PER_TASK);
+        while received.len() < TASKS * PER_TASK {
+            let frame = tokio::time::timeout(STEP, ws.0.next()).await;
+            match frame {
+                Ok(Some(Ok(WsMessage::Text(t)))) => match t.as_str().strip_prefix('4') {
+                    Some(m) => received.push(m.to_owned()),
+                    None => panic!("unexpected packet {t}"),
+                },
+                Ok(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_)))) => {}
+                Ok(other) => panic!("round {round}: unexpected {other:?}"),
+                Err(_) => panic!(
+                    "round {round}: {} of {} messages arrived, the rest stayed queued",
+                    received.len(),
+                    TASKS * PER_TASK
+                ),
+            }
+        }
+        for t in senders {
+            t.await.unwrap();
+        }
+        check_concurrent_sequence(&received, TASKS, PER_TASK);
+    }
+    ws.send_text("1").await;
+    assert_eq!(
+        s.disconnect_of(&sid).await,
+        DisconnectReason::TransportClose
+    );
+}

@@ -264,3 +264,69 @@ pub fn parse_response(raw: &[u8]) -> Response {
         body: raw[split + 4..].to_vec(),
     }
 }
+
+/// Spawns `tasks` tasks that all start sending to `socket` at the same moment: even
+/// tasks one message at a time with `try_send`, odd tasks in batches of three with
+/// `try_send_many`. A `Full` queue is retried (bounded by [`STEP`]). Message `i` of task
+/// `t` is the text `t{t}m{i}`; see [`check_concurrent_sequence`].
+pub fn spawn_concurrent_senders(
+    socket: &Socket,
+    tasks: usize,
+    per_task: usize,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    assert_eq!(per_task % 3, 0, "whole batches");
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(tasks));
+    (0..tasks)
+        .map(|t| {
+            let socket = socket.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                let deadline = tokio::time::Instant::now() + STEP;
+                let msg = |i: usize| Message::Text(engineio::Text::new(&format!("t{t}m{i}")));
+                start.wait().await;
+                let mut i = 0;
+                while i < per_task {
+                    let sent = if t % 2 == 0 {
+                        socket.try_send(msg(i)).map(|()| 1).map_err(is_full)
+                    } else {
+                        let batch = (i..i + 3).map(msg).collect();
+                        socket.try_send_many(batch).map(|()| 3).map_err(is_full)
+                    };
+                    match sent {
+                        Ok(n) => i += n,
+                        Err(true) => {
+                            assert!(tokio::time::Instant::now() < deadline, "queue stays full");
+                            tokio::task::yield_now().await;
+                        }
+                        Err(false) => panic!("session closed while sending"),
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+fn is_full<T>(e: engineio::TrySendError<T>) -> bool {
+    matches!(e, engineio::TrySendError::Full(_))
+}
+
+/// Checks what [`spawn_concurrent_senders`] sent, in arrival order: everything arrived
+/// once, each task's messages in order, each batch of three contiguous.
+pub fn check_concurrent_sequence(received: &[String], tasks: usize, per_task: usize) {
+    assert_eq!(received.len(), tasks * per_task);
+    let mut next = vec![0usize; tasks];
+    let mut open_batch: Option<usize> = None;
+    for text in received {
+        let (t, i) = text
+            .strip_prefix('t')
+            .and_then(|r| r.split_once('m'))
+            .and_then(|(t, i)| Some((t.parse::<usize>().ok()?, i.parse::<usize>().ok()?)))
+            .unwrap_or_else(|| panic!("unexpected message {text:?}"));
+        assert_eq!(i, next[t], "task {t} out of order");
+        next[t] += 1;
+        if let Some(b) = open_batch {
+            assert_eq!(b, t, "batch of task {b} interleaved with {text}");
+        }
+        open_batch = (t % 2 == 1 && i % 3 != 2).then_some(t);
+    }
+}
