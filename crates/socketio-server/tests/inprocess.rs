@@ -799,10 +799,6 @@ async fn new_namespace_hook_sees_static_and_dynamic_namespaces() {
 async fn concurrent_binary_emits_are_never_interleaved() {
     let io = SocketIo::builder()
         .configure_engine(|c| c.send_queue_capacity = 100_000)
-        // Heartbeats every second: with concurrent senders the engine's WebSocket writer
-        // can miss a wake-up and only flush at the next ping (reported in
-        // /work/notes/requests.md); this test is about framing, not that.
-        .ping_interval(Duration::from_millis(1000))
         .build();
     let addr = serve(&io).await;
     let mut c = RawClient::connect(addr).await;
