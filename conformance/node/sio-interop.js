@@ -198,30 +198,35 @@ async function main() {
   const aGone = next(a, "disconnect");
   const chatGone = next(chat, "disconnect");
   chat.emit("disconnect-me", true);
-  // Over polling the engine currently writes the close packet in the same response as
-  // the DISCONNECT packets, and the client processes the close first (see
-  // /work/notes/requests.md); over WebSocket the reasons are exactly Node's.
-  const closeReasons = mode === "polling" ? ["io server disconnect", "transport close"] : ["io server disconnect"];
-  assert.ok(closeReasons.includes((await chatGone)[0]), "chat reason");
-  assert.ok(closeReasons.includes((await aGone)[0]), "a reason");
+  // Node's reasons on every transport: the DISCONNECT packets arrive before the engine's
+  // close (over polling the close comes in a later response).
+  assert.equal((await chatGone)[0], "io server disconnect", "chat reason");
+  assert.equal((await aGone)[0], "io server disconnect", "a reason");
   step("disconnects");
 
   // 10. Reconnection after a server restart.
   const r = io(url, { ...base, reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500, auth: auth("r") });
   await connected(r);
+  // Restart from a settled connection, where Node's answer is exactly "transport
+  // close". Over polling the client sends its next poll right after the response that
+  // carried the CONNECT; a poll still on its way when the server closes meets a closed
+  // server and fails ("transport error", with a Node server too), so give it a generous
+  // moment to be waiting at the server, which then answers it with the close packet.
+  // In upgrade mode, restart once upgraded: the upgrade is a few back-to-back steps
+  // each carried by a poll that races a restart the same way (no stable point to
+  // restart at); a close during an upgrade is covered by the engine's tests
+  // (crates/engineio/tests/node_client.rs and websocket.rs).
   if (mode === "upgrade" && r.io.engine.transport.name !== "websocket") {
-    // Restart after the upgrade: a close racing with an upgrade is an engine-level case
-    // (see /work/notes/requests.md), not what this step checks.
     await withTimeout(new Promise((res) => r.io.engine.once("upgrade", res)), "upgrade of r");
+  } else if (mode === "polling") {
+    await new Promise((res) => setTimeout(res, 500));
   }
   const firstId = r.id;
   const lost = next(r, "disconnect");
   const again = withTimeout(new Promise((res) => r.io.once("reconnect", res)), "reconnect", 30000);
   console.log("RESTART");
-  // The server's engine closes every session: the client sees the transport go away
-  // ("transport close", or "transport error" when the TCP connection is reset first).
-  const lostReason = (await lost)[0];
-  assert.ok(["transport close", "transport error"].includes(lostReason), "restart reason: " + lostReason);
+  // The server's engine closes every session: the client sees the transport close.
+  assert.equal((await lost)[0], "transport close", "restart reason");
   await again;
   if (!r.connected) await connected(r);
   assert.notEqual(r.id, firstId);
