@@ -38,11 +38,15 @@ async fn start(mut fut: BoxFuture<'static, ()>) -> Option<BoxFuture<'static, ()>
 pub(crate) async fn run(socket: Socket, mut rx: mpsc::Receiver<Box<Packet>>, sequential: bool) {
     let mut inflight: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
     if connect(&socket).await {
+        // One close-notification future for the whole loop: re-creating it in every
+        // `select!` iteration registered and unregistered a waiter per event.
+        let closed = socket.inner.close_notify.notified();
+        tokio::pin!(closed);
         loop {
             let can_take = !sequential || inflight.is_empty();
             tokio::select! {
                 biased;
-                _ = socket.inner.close_notify.notified() => break,
+                _ = &mut closed => break,
                 Some(()) = inflight.next(), if !inflight.is_empty() => {}
                 packet = rx.recv(), if can_take => match packet {
                     Some(packet) => {
