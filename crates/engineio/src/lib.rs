@@ -149,6 +149,7 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod adaptive_io;
 mod body;
 mod config;
 mod cors;

@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
+use crate::adaptive_io::AdaptiveIo;
 use crate::config::EngineConfig;
 use crate::engine::{Engine, EngineInner, Handler, TypedSession};
 use crate::error::{DisconnectReason, RequestError};
@@ -31,7 +32,7 @@ use crate::request::RequestInfo;
 use crate::socket::Socket;
 use crate::state::{Recv, TransportKind, UpgradeStep};
 
-type Ws = WebSocketStream<TokioIo<Upgraded>>;
+type Ws = WebSocketStream<AdaptiveIo<TokioIo<Upgraded>>>;
 
 fn ws_config(cfg: &EngineConfig) -> WebSocketConfig {
     WebSocketConfig::default()
@@ -87,7 +88,7 @@ async fn establish(on_upgrade: OnUpgrade, cfg: &EngineConfig) -> Option<Ws> {
     match on_upgrade.await {
         Ok(upgraded) => Some(
             WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
+                AdaptiveIo::new(TokioIo::new(upgraded)),
                 Role::Server,
                 Some(ws_config(cfg)),
             )
