@@ -102,6 +102,7 @@ impl BroadcastOperator {
             messages: Arc::from(to_messages(encoded)?),
             parser: self.ns.parser().clone(),
             ack_id: id,
+            outgoing: Arc::default(),
         })
     }
 

@@ -43,18 +43,32 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Converts an encoded packet to engine messages (the text frame already carries its
-/// `4` prefix: no copy).
-pub(crate) fn to_messages(encoded: Encoded) -> Result<Vec<Message>, EmitError> {
-    let mut out = Vec::with_capacity(1 + encoded.attachments.len());
-    out.push(match encoded.first {
+/// The first frame of an encoded packet as an engine message (a text frame already
+/// carries its `4` prefix: no copy).
+fn first_message(first: Frame) -> Result<Message, EmitError> {
+    Ok(match first {
         Frame::Text(bytes) => {
             Message::Text(Text::from_framed(bytes).map_err(|_| EmitError::InvalidFrame)?)
         }
         Frame::Binary(bytes) => Message::Binary(bytes),
-    });
+    })
+}
+
+/// Converts an encoded packet to engine messages: the first frame, then one binary
+/// message per attachment.
+pub(crate) fn to_messages(encoded: Encoded) -> Result<Vec<Message>, EmitError> {
+    let mut out = Vec::with_capacity(1 + encoded.attachments.len());
+    out.push(first_message(encoded.first)?);
     out.extend(encoded.attachments.into_iter().map(Message::Binary));
     Ok(out)
+}
+
+/// A refused `try_send`: nothing was queued.
+fn queue_error<T>(e: TrySendError<T>) -> EmitError {
+    match e {
+        TrySendError::Full(_) => EmitError::QueueFull,
+        TrySendError::Closed(_) => EmitError::Disconnected,
+    }
 }
 
 impl Client {
@@ -72,13 +86,32 @@ impl Client {
     /// Sends one packet to this client only; a full queue is [`EmitError::QueueFull`]
     /// (nothing queued).
     pub(crate) fn send_encoded(&self, encoded: Encoded, volatile: bool) -> Result<(), EmitError> {
-        self.send_messages(to_messages(encoded)?, volatile)
+        let result = if encoded.attachments.is_empty() {
+            // The common case: one frame, no Vec.
+            self.conn
+                .try_send(first_message(encoded.first)?)
+                .map_err(queue_error)
+        } else {
+            self.conn
+                .try_send_many(to_messages(encoded)?)
+                .map_err(queue_error)
+        };
+        self.trace_volatile_drop(&result, volatile);
+        result
     }
 
     /// Sends shared pre-encoded messages (a broadcast). A full queue drops a volatile
     /// packet; for other packets it closes the connection of this slow client.
+    ///
+    /// Per recipient this costs one reference-count increment per frame (and, only for
+    /// packets with attachments, one small `Vec` so the frames are queued atomically).
     pub(crate) fn send_shared(&self, messages: &[Message], volatile: bool) {
-        match self.send_messages(messages.to_vec(), volatile) {
+        let result = match messages {
+            [one] => self.conn.try_send(one.clone()).map_err(queue_error),
+            many => self.conn.try_send_many(many.to_vec()).map_err(queue_error),
+        };
+        self.trace_volatile_drop(&result, volatile);
+        match result {
             Ok(()) | Err(EmitError::Disconnected) => {}
             Err(EmitError::QueueFull) if volatile => {}
             Err(e) => {
@@ -91,25 +124,10 @@ impl Client {
         }
     }
 
-    /// Queues the frames of one packet all-or-nothing (a packet with binary attachments
-    /// is never cut nor interleaved with another packet sent concurrently).
-    fn send_messages(&self, mut messages: Vec<Message>, volatile: bool) -> Result<(), EmitError> {
-        let result = if messages.len() == 1 {
-            let message = messages.pop().ok_or(EmitError::InvalidFrame)?;
-            self.conn.try_send(message).map_err(|e| match e {
-                TrySendError::Full(_) => EmitError::QueueFull,
-                TrySendError::Closed(_) => EmitError::Disconnected,
-            })
-        } else {
-            self.conn.try_send_many(messages).map_err(|e| match e {
-                TrySendError::Full(_) => EmitError::QueueFull,
-                TrySendError::Closed(_) => EmitError::Disconnected,
-            })
-        };
+    fn trace_volatile_drop(&self, result: &Result<(), EmitError>, volatile: bool) {
         if volatile && matches!(result, Err(EmitError::QueueFull)) {
             tracing::trace!(sid = %self.conn.id(), "volatile packet dropped");
         }
-        result
     }
 
     pub(crate) fn server(&self) -> &Arc<ServerInner> {

@@ -543,15 +543,10 @@ impl Socket {
             return;
         }
         if self.inner.has_outgoing.load(Ordering::Acquire) {
-            if let Ok(Some(p)) = packet.decode() {
-                if let Some(event) = crate::driver::event_name(&p) {
-                    let args = p
-                        .args::<serde_json::Value>()
-                        .unwrap_or(serde_json::Value::Null);
-                    let listeners = lock(&self.inner.listeners).outgoing.clone();
-                    for (_, l) in listeners {
-                        l(self, &event, &args);
-                    }
+            if let Some((event, args)) = packet.outgoing_view() {
+                let listeners = lock(&self.inner.listeners).outgoing.clone();
+                for (_, l) in listeners {
+                    l(self, event, args);
                 }
             }
         }

@@ -96,6 +96,9 @@ pub struct BroadcastPacket {
     pub(crate) messages: Arc<[engineio::Message]>,
     pub(crate) parser: Parser,
     pub(crate) ack_id: Option<u64>,
+    /// Event name and arguments for `on_any_outgoing` listeners, decoded at most once
+    /// per broadcast (not once per recipient), and only if some recipient has one.
+    pub(crate) outgoing: Arc<std::sync::OnceLock<Option<(String, serde_json::Value)>>>,
 }
 
 impl std::fmt::Debug for BroadcastPacket {
@@ -122,6 +125,21 @@ impl BroadcastPacket {
     /// The ack id carried by the packet (broadcast with acknowledgement).
     pub fn ack_id(&self) -> Option<u64> {
         self.ack_id
+    }
+
+    /// The event name and arguments as `on_any_outgoing` listeners see them; decoded on
+    /// first use and shared by every recipient.
+    pub(crate) fn outgoing_view(&self) -> Option<&(String, serde_json::Value)> {
+        self.outgoing
+            .get_or_init(|| {
+                let packet = self.decode().ok()??;
+                let event = crate::driver::event_name(&packet)?;
+                let args = packet
+                    .args::<serde_json::Value>()
+                    .unwrap_or(serde_json::Value::Null);
+                Some((event, args))
+            })
+            .as_ref()
     }
 
     /// Decodes the packet back (for forwarding to other servers). `Ok(None)` cannot
