@@ -24,7 +24,7 @@ pub fn server(options: &crate::cli::Options) -> SocketIo {
         .build();
     for name in ["/", "/custom"] {
         io.of(name).on_connection(|socket: Socket| async move {
-            let auth = socket.handshake().auth.clone();
+            let auth = socket.handshake().auth().clone();
             if let Err(error) = socket.emit("auth", (auth,)) {
                 tracing::warn!(%error, "cannot emit auth");
             }

@@ -53,7 +53,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(Arc::new(state))
         .layer(socketio)
         // Runs first: hands the peer address to the Socket.IO handshake
-        // (`socket.handshake().address`), read from axum's ConnectInfo.
+        // (`socket.handshake().address()`), read from axum's ConnectInfo.
         .layer(axum::middleware::map_request(
             |ConnectInfo(addr): ConnectInfo<SocketAddr>, mut req: Request| async move {
                 req.extensions_mut().insert(addr);

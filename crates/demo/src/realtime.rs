@@ -78,7 +78,7 @@ pub fn socket_server(signer: TokenSigner, jobs: Jobs) -> SocketIo {
         let presence = presence.clone();
         async move {
             let user = user_name(&socket);
-            tracing::info!(%user, id = %socket.id(), address = %socket.handshake().address, transport = ?socket.conn().transport(), "user connected");
+            tracing::info!(%user, id = %socket.id(), address = %socket.handshake().address(), transport = ?socket.conn().transport(), "user connected");
             if let Err(err) = socket.join(user_room(&user)).await {
                 tracing::warn!(%err, "join failed");
             }

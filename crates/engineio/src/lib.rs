@@ -178,5 +178,5 @@ pub use message::{InvalidText, Message, Text};
 pub use request::{ConnectInfo, RequestInfo};
 pub use service::{EngineLayer, EngineService, NotFound, ResponseFuture};
 pub use sid::Sid;
-pub use socket::Socket;
+pub use socket::{Socket, WeakSocket};
 pub use state::TransportKind;

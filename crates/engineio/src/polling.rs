@@ -22,15 +22,21 @@ use crate::state::{GetStep, Recv, TransportKind};
 
 const TEXT_PLAIN: &str = "text/plain; charset=UTF-8";
 
-fn polling_headers(req: &HeaderMap, res: &mut HeaderMap, content_type: &'static str) {
+fn polling_headers(user_agent: Option<&str>, res: &mut HeaderMap, content_type: &'static str) {
     res.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     res.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Node: prevent XSS warnings on IE.
-    if let Some(ua) = req.get(header::USER_AGENT).and_then(|v| v.to_str().ok()) {
+    if let Some(ua) = user_agent {
         if ua.contains(";MSIE") || ua.contains("Trident/") {
             res.insert("x-xss-protection", HeaderValue::from_static("0"));
         }
     }
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn status_only(status: StatusCode) -> Response<Bytes> {
@@ -54,7 +60,7 @@ pub(crate) fn handshake<H: Handler>(engine: &Engine<H>, info: RequestInfo) -> Re
     );
     let mut res = Response::new(Bytes::from(open));
     let headers = res.headers_mut();
-    polling_headers(socket.request().headers(), headers, TEXT_PLAIN);
+    polling_headers(socket.request().header("user-agent"), headers, TEXT_PLAIN);
     if let Some(cookie) = &cfg.cookie {
         if let Ok(v) = HeaderValue::from_str(&cookie.header_value(socket.id())) {
             headers.append(header::SET_COOKIE, v);
@@ -135,7 +141,7 @@ async fn get(socket: Socket, parts: &http::request::Parts) -> Response<Bytes> {
     let mut body = BytesMut::with_capacity(payload::encoded_len(&packets));
     payload::encode(&packets, &mut body);
     let mut res = Response::new(body.freeze());
-    polling_headers(&parts.headers, res.headers_mut(), TEXT_PLAIN);
+    polling_headers(user_agent(&parts.headers), res.headers_mut(), TEXT_PLAIN);
     res
 }
 
@@ -237,7 +243,7 @@ where
     };
     deliver_payload(engine, session, &socket, data);
     let mut res = Response::new(Bytes::from_static(b"ok"));
-    polling_headers(&parts.headers, res.headers_mut(), "text/html");
+    polling_headers(user_agent(&parts.headers), res.headers_mut(), "text/html");
     res
 }
 

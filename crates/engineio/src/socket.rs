@@ -41,6 +41,25 @@ pub(crate) trait SessionExt: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Socket(pub(crate) Arc<Session<dyn SessionExt>>);
 
+/// A handle to a session that does not keep it alive ([`Socket::downgrade`]).
+#[derive(Clone)]
+pub struct WeakSocket(std::sync::Weak<Session<dyn SessionExt>>);
+
+impl WeakSocket {
+    /// The session, if anything else still holds it.
+    pub fn upgrade(&self) -> Option<Socket> {
+        self.0.upgrade().map(Socket)
+    }
+}
+
+impl std::fmt::Debug for WeakSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeakSocket")
+            .field("alive", &(self.0.strong_count() > 0))
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Socket").field("id", &self.0.id).finish()
@@ -70,6 +89,11 @@ impl Socket {
     /// The session id: 20 URL-safe characters.
     pub fn id(&self) -> &str {
         self.0.id.as_str()
+    }
+
+    /// A handle that does not keep the session alive (for timers and caches).
+    pub fn downgrade(&self) -> WeakSocket {
+        WeakSocket(Arc::downgrade(&self.0))
     }
 
     /// The handshake request.

@@ -16,15 +16,21 @@ use tokio::sync::{mpsc, oneshot};
 /// written, like Node. If the client did not ask for an ack, `send` does nothing.
 #[derive(Clone)]
 pub struct AckSender {
-    target: Option<(Socket, u64)>,
-    sent: Arc<AtomicBool>,
+    /// `None` when the client asked for no acknowledgement (nothing allocated then).
+    target: Option<Arc<AckTarget>>,
+}
+
+struct AckTarget {
+    socket: Socket,
+    id: u64,
+    sent: AtomicBool,
 }
 
 impl std::fmt::Debug for AckSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AckSender")
-            .field("id", &self.target.as_ref().map(|t| t.1))
-            .field("sent", &self.sent.load(Ordering::Relaxed))
+            .field("id", &self.target.as_ref().map(|t| t.id))
+            .field("sent", &self.is_sent())
             .finish()
     }
 }
@@ -32,8 +38,13 @@ impl std::fmt::Debug for AckSender {
 impl AckSender {
     pub(crate) fn new(socket: &Socket, id: Option<u64>) -> Self {
         Self {
-            target: id.map(|id| (socket.clone(), id)),
-            sent: Arc::new(AtomicBool::new(false)),
+            target: id.map(|id| {
+                Arc::new(AckTarget {
+                    socket: socket.clone(),
+                    id,
+                    sent: AtomicBool::new(false),
+                })
+            }),
         }
     }
 
@@ -44,18 +55,20 @@ impl AckSender {
 
     /// Whether an answer was already sent.
     pub fn is_sent(&self) -> bool {
-        self.sent.load(Ordering::Acquire)
+        self.target
+            .as_ref()
+            .is_some_and(|t| t.sent.load(Ordering::Acquire))
     }
 
     /// Sends the answer (a tuple of arguments, like [`Socket::emit`]).
     pub fn send(&self, args: impl Args) -> Result<(), EmitError> {
-        let Some((socket, id)) = &self.target else {
+        let Some(t) = &self.target else {
             return Ok(());
         };
-        if self.sent.swap(true, Ordering::AcqRel) {
+        if t.sent.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        socket.send_ack(*id, &args)
+        t.socket.send_ack(t.id, &args)
     }
 }
 

@@ -3,34 +3,37 @@
 //! connection, and routes each decoded packet:
 //!
 //! - CONNECT for a namespace not joined → namespace lookup (static, then dynamic parents)
-//!   → a new socket whose task runs the middleware and the connection handlers; unknown
+//!   → a new socket running its connection procedure (`lifecycle`); unknown
 //!   namespace → `44{"message":"Invalid namespace"}`, the connection stays open;
 //! - CONNECT for a namespace already joined, or any other packet for a namespace not
 //!   joined → the connection is closed (Node's "invalid state");
-//! - EVENT / BINARY_EVENT → the socket's bounded queue (its task runs the listeners);
+//! - EVENT / BINARY_EVENT → the socket's listeners, started right here (`dispatch`);
 //! - ACK / BINARY_ACK → resolved right here (never queued behind events);
 //! - DISCONNECT → the socket leaves ("client namespace disconnect");
 //! - a decode error → the connection is closed ("parse error").
 
 use crate::data::lock;
-use crate::error::{DisconnectReason, EmitError, SocketError};
+use crate::error::{DisconnectReason, EmitError};
 use crate::handshake::Handshake;
 use crate::server::ServerInner;
 use crate::socket::Socket;
 use engineio::{Message, Text, TrySendError};
 use socketio_parser::{Encoded, Frame, Packet, PacketType};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use tokio::sync::mpsc::error::TrySendError as QueueError;
 
 /// Per-connection state (the engine keeps it next to the session).
+///
+/// It holds no handle to its engine session (the session holds it): methods that need
+/// the session take it as an argument, and each socket keeps one. So the
+/// session → client → sockets → session cycle is broken as soon as the sockets are
+/// gone, when the connection closes.
 pub struct Client {
-    pub(crate) conn: engineio::Socket,
     server: Arc<ServerInner>,
     decoder: Mutex<crate::parser::Decoder>,
-    /// Namespaces joined (or being joined) over this connection.
-    sockets: Mutex<HashMap<Box<str>, Socket>>,
+    /// The sockets of the namespaces joined (or being joined) over this connection: a
+    /// short list (usually one), searched by namespace name.
+    sockets: Mutex<Vec<Socket>>,
     joined_any: AtomicBool,
     timer: Mutex<Option<tokio::task::AbortHandle>>,
 }
@@ -38,7 +41,7 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("sid", &self.conn.id())
+            .field("sockets", &lock(&self.sockets).len())
             .finish()
     }
 }
@@ -63,6 +66,31 @@ pub(crate) fn to_messages(encoded: Encoded) -> Result<Vec<Message>, EmitError> {
     Ok(out)
 }
 
+/// Sends one packet to this client only; a full queue is [`EmitError::QueueFull`]
+/// (nothing queued).
+pub(crate) fn send_encoded(
+    conn: &engineio::Socket,
+    encoded: Encoded,
+    volatile: bool,
+) -> Result<(), EmitError> {
+    let result = if encoded.attachments.is_empty() {
+        // The common case: one frame, no Vec.
+        conn.try_send(first_message(encoded.first)?)
+            .map_err(queue_error)
+    } else {
+        conn.try_send_many(to_messages(encoded)?)
+            .map_err(queue_error)
+    };
+    trace_volatile_drop(conn, &result, volatile);
+    result
+}
+
+fn trace_volatile_drop(conn: &engineio::Socket, result: &Result<(), EmitError>, volatile: bool) {
+    if volatile && matches!(result, Err(EmitError::QueueFull)) {
+        tracing::trace!(sid = %conn.id(), "volatile packet dropped");
+    }
+}
+
 /// A refused `try_send`: nothing was queued.
 fn queue_error<T>(e: TrySendError<T>) -> EmitError {
     match e {
@@ -72,32 +100,14 @@ fn queue_error<T>(e: TrySendError<T>) -> EmitError {
 }
 
 impl Client {
-    fn new(conn: engineio::Socket, server: Arc<ServerInner>) -> Self {
+    fn new(server: Arc<ServerInner>) -> Self {
         Self {
             decoder: Mutex::new(server.parser.decoder()),
-            conn,
             server,
-            sockets: Mutex::new(HashMap::new()),
+            sockets: Mutex::new(Vec::new()),
             joined_any: AtomicBool::new(false),
             timer: Mutex::new(None),
         }
-    }
-
-    /// Sends one packet to this client only; a full queue is [`EmitError::QueueFull`]
-    /// (nothing queued).
-    pub(crate) fn send_encoded(&self, encoded: Encoded, volatile: bool) -> Result<(), EmitError> {
-        let result = if encoded.attachments.is_empty() {
-            // The common case: one frame, no Vec.
-            self.conn
-                .try_send(first_message(encoded.first)?)
-                .map_err(queue_error)
-        } else {
-            self.conn
-                .try_send_many(to_messages(encoded)?)
-                .map_err(queue_error)
-        };
-        self.trace_volatile_drop(&result, volatile);
-        result
     }
 
     /// Sends shared pre-encoded messages (a broadcast). A full queue drops a volatile
@@ -105,28 +115,28 @@ impl Client {
     ///
     /// Per recipient this costs one reference-count increment per frame (and, only for
     /// packets with attachments, one small `Vec` so the frames are queued atomically).
-    pub(crate) fn send_shared(&self, messages: &[Message], volatile: bool) {
+    pub(crate) fn send_shared(
+        &self,
+        conn: &engineio::Socket,
+        messages: &[Message],
+        volatile: bool,
+    ) {
         let result = match messages {
-            [one] => self.conn.try_send(one.clone()).map_err(queue_error),
-            many => self.conn.try_send_many(many.to_vec()).map_err(queue_error),
+            [one] => conn.try_send(one.clone()).map_err(queue_error),
+            many => conn.try_send_many(many.to_vec()).map_err(queue_error),
         };
-        self.trace_volatile_drop(&result, volatile);
+        trace_volatile_drop(conn, &result, volatile);
         match result {
             Ok(()) | Err(EmitError::Disconnected) => {}
             Err(EmitError::QueueFull) if volatile => {}
             Err(e) => {
-                tracing::warn!(sid = %self.conn.id(), error = %e, "broadcast to a slow client: closing its connection");
+                tracing::warn!(sid = %conn.id(), error = %e, "broadcast to a slow client: closing its connection");
                 self.close_with(
+                    conn,
                     DisconnectReason::TransportError,
                     engineio::DisconnectReason::TransportError,
                 );
             }
-        }
-    }
-
-    fn trace_volatile_drop(&self, result: &Result<(), EmitError>, volatile: bool) {
-        if volatile && matches!(result, Err(EmitError::QueueFull)) {
-            tracing::trace!(sid = %self.conn.id(), "volatile packet dropped");
         }
     }
 
@@ -136,33 +146,38 @@ impl Client {
 
     /// Removes `socket` from the joined namespaces (if it is still the one registered).
     pub(crate) fn forget(&self, socket: &Socket) {
-        let mut map = lock(&self.sockets);
-        if map
-            .get(socket.ns().name())
-            .is_some_and(|s| s.ptr_eq(socket))
-        {
-            map.remove(socket.ns().name());
+        let mut list = lock(&self.sockets);
+        if let Some(pos) = list.iter().position(|s| s.ptr_eq(socket)) {
+            list.swap_remove(pos);
+            if list.is_empty() {
+                *list = Vec::new();
+            }
         }
     }
 
     /// Every socket of this connection leaves with a DISCONNECT packet, then the engine
     /// connection closes (Node's `socket.disconnect(true)`).
-    pub(crate) fn disconnect_all(&self) {
-        let sockets: Vec<Socket> = lock(&self.sockets).values().cloned().collect();
+    pub(crate) fn disconnect_all(&self, conn: &engineio::Socket) {
+        let sockets: Vec<Socket> = lock(&self.sockets).clone();
         for s in sockets {
             s.disconnect_namespace();
         }
-        self.conn.close(engineio::DisconnectReason::ForcedClose);
+        conn.close(engineio::DisconnectReason::ForcedClose);
     }
 
     /// Closes every socket with `reason`, then the engine session.
-    pub(crate) fn close_with(&self, reason: DisconnectReason, engine: engineio::DisconnectReason) {
+    pub(crate) fn close_with(
+        &self,
+        conn: &engineio::Socket,
+        reason: DisconnectReason,
+        engine: engineio::DisconnectReason,
+    ) {
         self.close_sockets(reason);
-        self.conn.close(engine);
+        conn.close(engine);
     }
 
     fn close_sockets(&self, reason: DisconnectReason) {
-        let sockets: Vec<Socket> = lock(&self.sockets).drain().map(|(_, s)| s).collect();
+        let sockets: Vec<Socket> = std::mem::take(&mut *lock(&self.sockets));
         for s in sockets {
             s.request_close(reason);
         }
@@ -175,56 +190,55 @@ impl Client {
         }
     }
 
-    fn on_packet(self: &Arc<Self>, packet: Packet) {
+    fn on_packet(self: &Arc<Self>, conn: &engineio::Socket, packet: Packet) {
         let nsp: &str = if packet.nsp.is_root() {
             "/"
         } else {
             &packet.nsp
         };
         if packet.kind == PacketType::Connect {
-            if lock(&self.sockets).contains_key(nsp) {
-                tracing::debug!(sid = %self.conn.id(), nsp, "second CONNECT for a joined namespace: closing");
-                return self.invalid_state();
+            if self.socket_of(nsp).is_some() {
+                tracing::debug!(sid = %conn.id(), nsp, "second CONNECT for a joined namespace: closing");
+                return self.invalid_state(conn);
             }
-            return self.connect(packet);
+            return self.connect(conn, packet);
         }
-        let socket = lock(&self.sockets).get(nsp).cloned();
+        let socket = self.socket_of(nsp);
         let Some(socket) = socket else {
-            tracing::debug!(sid = %self.conn.id(), nsp, kind = ?packet.kind, "packet for a namespace not joined: closing");
-            return self.invalid_state();
+            tracing::debug!(sid = %conn.id(), nsp, kind = ?packet.kind, "packet for a namespace not joined: closing");
+            return self.invalid_state(conn);
         };
         match packet.kind {
             PacketType::Event | PacketType::BinaryEvent => {
-                match socket.inner.queue.try_send(packet) {
-                    Ok(()) => {}
-                    Err(QueueError::Full(_)) => {
-                        socket.report_error(SocketError::Overloaded);
-                        self.close_with(
-                            DisconnectReason::TransportError,
-                            engineio::DisconnectReason::TransportError,
-                        );
-                    }
-                    Err(QueueError::Closed(_)) => {}
-                }
+                crate::dispatch::on_event(&socket, packet)
             }
             PacketType::Ack | PacketType::BinaryAck => socket.resolve_ack(packet),
             PacketType::Disconnect => {
                 self.forget(&socket);
                 socket.request_close(DisconnectReason::ClientNamespaceDisconnect);
             }
-            PacketType::Connect | PacketType::ConnectError => self.invalid_state(),
+            PacketType::Connect | PacketType::ConnectError => self.invalid_state(conn),
         }
     }
 
+    /// The socket joined to namespace `nsp` over this connection.
+    fn socket_of(&self, nsp: &str) -> Option<Socket> {
+        lock(&self.sockets)
+            .iter()
+            .find(|s| s.ns().name() == nsp)
+            .cloned()
+    }
+
     /// Node's "invalid state": every socket gets "forced server close", the engine closes.
-    fn invalid_state(&self) {
+    fn invalid_state(&self, conn: &engineio::Socket) {
         self.close_with(
+            conn,
             DisconnectReason::ForcedServerClose,
             engineio::DisconnectReason::ForcedClose,
         );
     }
 
-    fn connect(self: &Arc<Self>, packet: Packet) {
+    fn connect(self: &Arc<Self>, conn: &engineio::Socket, packet: Packet) {
         let nsp: &str = if packet.nsp.is_root() {
             "/"
         } else {
@@ -240,29 +254,24 @@ impl Client {
             None => serde_json::json!({}),
         };
         let Some(ns) = self.server.namespace_for_connect(nsp, &auth) else {
-            tracing::debug!(sid = %self.conn.id(), nsp, "invalid namespace");
+            tracing::debug!(sid = %conn.id(), nsp, "invalid namespace");
             let refusal = serde_json::json!({ "message": "Invalid namespace" });
             match self.server.parser.encode_connect_error(nsp, &refusal) {
                 Ok(enc) => {
-                    let _ = self.send_encoded(enc, false);
+                    let _ = send_encoded(conn, enc, false);
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot encode CONNECT_ERROR"),
             }
             return;
         };
-        let handshake = Handshake::from_engine(&self.conn, auth);
-        let (socket, rx) = Socket::new(
-            ns.clone(),
-            self.clone(),
-            handshake,
-            self.server.config.max_pending_events,
-        );
-        lock(&self.sockets).insert(Box::from(nsp), socket.clone());
-        tokio::spawn(crate::driver::run(
-            socket,
-            rx,
-            self.server.config.sequential_events,
-        ));
+        let handshake = Handshake::from_engine(conn, auth);
+        let socket = Socket::new(ns.clone(), self.clone(), handshake);
+        {
+            let mut list = lock(&self.sockets);
+            list.reserve_exact(1);
+            list.push(socket.clone());
+        }
+        crate::lifecycle::start(socket);
     }
 
     /// Sends CONNECT_ERROR for a middleware refusal and forgets the socket.
@@ -274,7 +283,7 @@ impl Client {
             .encode_connect_error(socket.ns().name(), error)
         {
             Ok(enc) => {
-                let _ = self.send_encoded(enc, false);
+                let _ = send_encoded(socket.conn(), enc, false);
             }
             Err(e) => tracing::warn!(error = %e, "cannot encode CONNECT_ERROR"),
         }
@@ -297,19 +306,21 @@ impl engineio::Handler for SocketIoHandler {
     type State = Arc<Client>;
 
     fn on_connect(&self, socket: &engineio::Socket) -> Arc<Client> {
-        let client = Arc::new(Client::new(socket.clone(), self.server.clone()));
+        self.server.note_runtime();
+        let client = Arc::new(Client::new(self.server.clone()));
         if self.server.is_closing() {
             socket.close(engineio::DisconnectReason::ForcedClose);
             return client;
         }
         let weak: Weak<Client> = Arc::downgrade(&client);
         let timeout = self.server.config.connect_timeout;
+        let conn = socket.downgrade();
         let timer = tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
-            if let Some(c) = weak.upgrade() {
+            if let (Some(c), Some(conn)) = (weak.upgrade(), conn.upgrade()) {
                 if !c.joined_any.load(Ordering::Acquire) {
-                    tracing::debug!(sid = %c.conn.id(), "no namespace joined within connect_timeout: closing");
-                    c.conn.close(engineio::DisconnectReason::ForcedClose);
+                    tracing::debug!(sid = %conn.id(), "no namespace joined within connect_timeout: closing");
+                    conn.close(engineio::DisconnectReason::ForcedClose);
                 }
             }
         });
@@ -317,7 +328,7 @@ impl engineio::Handler for SocketIoHandler {
         client
     }
 
-    fn on_message(&self, _socket: &engineio::Socket, client: &Arc<Client>, message: Message) {
+    fn on_message(&self, conn: &engineio::Socket, client: &Arc<Client>, message: Message) {
         let decoded = {
             let mut decoder = lock(&client.decoder);
             match message {
@@ -326,11 +337,12 @@ impl engineio::Handler for SocketIoHandler {
             }
         };
         match decoded {
-            Ok(Some(packet)) => client.on_packet(packet),
+            Ok(Some(packet)) => client.on_packet(conn, packet),
             Ok(None) => {}
             Err(error) => {
-                tracing::debug!(sid = %client.conn.id(), %error, "decode error: closing");
+                tracing::debug!(sid = %conn.id(), %error, "decode error: closing");
                 client.close_with(
+                    conn,
                     DisconnectReason::ParseError,
                     engineio::DisconnectReason::ParseError,
                 );

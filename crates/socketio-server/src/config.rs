@@ -8,8 +8,9 @@ pub struct SocketIoConfig {
     /// Close the connection if no namespace was joined within this delay (Node's
     /// `connectTimeout`, 45 s).
     pub connect_timeout: Duration,
-    /// Events queued per socket before the connection is considered overloaded and
-    /// closed (Node has no limit; this bounds memory per connection). Default 1024.
+    /// Events waiting per socket plus its handlers still running (as tasks) before the
+    /// connection is considered overloaded and closed (Node has no limit; this bounds
+    /// memory per connection). Default 1024.
     pub max_pending_events: usize,
     /// Run the handlers of one socket strictly one event after the other (default
     /// `false`: handlers start in arrival order and then interleave, like Node's async

@@ -5,76 +5,109 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// What the client sent when it connected: Node's `socket.handshake`.
+///
+/// It reads the engine session's handshake request (kept once per connection, shared by
+/// every namespace of it) instead of copying it: only `auth` and the issue time are
+/// stored per socket. The other fields are computed when asked for.
 #[derive(Debug, Clone)]
 pub struct Handshake {
-    /// Request headers of the first HTTP request of the engine session.
-    pub headers: http::HeaderMap,
-    /// Creation date as JavaScript's `String(new Date())` (UTC).
-    pub time: String,
-    /// Client IP address (the TCP peer; no proxy headers are trusted).
-    pub address: String,
-    /// Whether the request carried an `Origin` header (cross-domain).
-    pub xdomain: bool,
-    /// Whether the connection is over TLS.
-    pub secure: bool,
-    /// Creation time in milliseconds since the Unix epoch.
-    pub issued: u64,
-    /// The request URL (path and query) of the first request.
-    pub url: String,
-    /// Query parameters of the first request.
-    pub query: HashMap<String, String>,
-    /// The CONNECT payload for this namespace (`auth` option of the client), `{}` when none.
-    pub auth: serde_json::Value,
+    conn: engineio::Socket,
+    issued: u64,
+    auth: serde_json::Value,
 }
 
 impl Handshake {
-    pub(crate) fn from_engine(socket: &engineio::Socket, auth: serde_json::Value) -> Self {
-        let req = socket.request();
-        let issued = crate::time::now_millis();
-        let uri = req.uri();
-        let query = uri
-            .query()
-            .map(|q| {
-                q.split('&')
-                    .filter(|kv| !kv.is_empty())
-                    .map(|kv| {
-                        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                        (percent_decode(k), percent_decode(v))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    pub(crate) fn from_engine(conn: &engineio::Socket, auth: serde_json::Value) -> Self {
         Self {
-            headers: req.headers().clone(),
-            time: crate::time::js_date_string(issued),
-            address: req
-                .peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default(),
-            xdomain: req.headers().contains_key(http::header::ORIGIN),
-            secure: req.secure(),
-            issued,
-            url: uri
-                .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_else(|| uri.to_string()),
-            query,
+            conn: conn.clone(),
+            issued: crate::time::now_millis(),
             auth,
         }
     }
 
-    /// A string field of the auth payload, e.g. `handshake.auth_str("token")`.
+    /// The engine session this socket runs over.
+    pub(crate) fn conn(&self) -> &engineio::Socket {
+        &self.conn
+    }
+
+    fn request(&self) -> &engineio::RequestInfo {
+        self.conn.request()
+    }
+
+    /// The CONNECT payload for this namespace (`auth` option of the client), `{}` when
+    /// none.
+    pub fn auth(&self) -> &serde_json::Value {
+        &self.auth
+    }
+
+    /// A string field of `auth` (e.g. `auth_str("token")`).
     pub fn auth_str(&self, key: &str) -> Option<&str> {
         self.auth.get(key).and_then(|v| v.as_str())
     }
 
-    /// A header value as text.
+    /// Request headers of the first HTTP request of the engine session.
+    pub fn headers(&self) -> &http::HeaderMap {
+        self.request().headers()
+    }
+
+    /// One request header (case-insensitive name), if it is valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.request().header(name)
+    }
+
+    /// Creation date as JavaScript's `String(new Date())` (UTC).
+    pub fn time(&self) -> String {
+        crate::time::js_date_string(self.issued)
+    }
+
+    /// Creation time in milliseconds since the Unix epoch.
+    pub fn issued(&self) -> u64 {
+        self.issued
+    }
+
+    /// Client IP address (the TCP peer; no proxy headers are trusted), `""` when the
+    /// server did not provide it.
+    pub fn address(&self) -> String {
+        self.request()
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Whether the request carried an `Origin` header (cross-domain).
+    pub fn xdomain(&self) -> bool {
+        self.request().has_header("origin")
+    }
+
+    /// Whether the connection is over TLS.
+    pub fn secure(&self) -> bool {
+        self.request().secure()
+    }
+
+    /// The request URL (path and query) of the first request.
+    pub fn url(&self) -> &str {
+        self.request().target()
+    }
+
+    /// Query parameters of the first request, percent-decoded (the last value of a
+    /// repeated name wins, like a JavaScript object).
+    pub fn query(&self) -> HashMap<String, String> {
+        self.request()
+            .query_pairs()
+            .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+            .collect()
+    }
+
+    /// One query parameter, percent-decoded (the last value of a repeated name wins).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.request()
+            .query_pairs()
+            .filter(|(k, _)| percent_decode(k) == name)
+            .last()
+            .map(|(_, v)| percent_decode(v))
     }
 }
 
-/// Serializes like Node's handshake object (headers as a name → value map).
 impl Serialize for Handshake {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         struct Headers<'a>(&'a http::HeaderMap);
@@ -95,14 +128,14 @@ impl Serialize for Handshake {
             }
         }
         let mut m = s.serialize_map(Some(9))?;
-        m.serialize_entry("headers", &Headers(&self.headers))?;
-        m.serialize_entry("time", &self.time)?;
-        m.serialize_entry("address", &self.address)?;
-        m.serialize_entry("xdomain", &self.xdomain)?;
-        m.serialize_entry("secure", &self.secure)?;
+        m.serialize_entry("headers", &Headers(self.headers()))?;
+        m.serialize_entry("time", &self.time())?;
+        m.serialize_entry("address", &self.address())?;
+        m.serialize_entry("xdomain", &self.xdomain())?;
+        m.serialize_entry("secure", &self.secure())?;
         m.serialize_entry("issued", &self.issued)?;
-        m.serialize_entry("url", &self.url)?;
-        m.serialize_entry("query", &self.query)?;
+        m.serialize_entry("url", self.url())?;
+        m.serialize_entry("query", &self.query())?;
         m.serialize_entry("auth", &self.auth)?;
         m.end()
     }

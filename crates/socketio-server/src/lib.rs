@@ -78,7 +78,7 @@
 //!   `serverSideEmit` → same names in snake case.
 //! - adapters → [`adapter::Adapter`] ([`adapter::MemoryAdapter`] by default).
 //!
-//! Handlers of one socket start in arrival order (see the `driver` notes in
+//! Handlers of one socket start in arrival order (see *Ordering and concurrency* in
 //! `docs/socketio-server.md`); a payload that does not fit a handler's types goes to the
 //! socket's [`Socket::on_error`] listeners (or a `tracing` warning) and never closes the
 //! socket.
@@ -90,11 +90,13 @@ mod broadcast;
 mod client;
 mod config;
 mod data;
-mod driver;
+mod dispatch;
 mod error;
 mod handler;
 mod handshake;
 mod id;
+mod lifecycle;
+mod listeners;
 mod middleware;
 mod namespace;
 mod parser;
@@ -118,13 +120,14 @@ pub use error::{
 pub use handler::{ConnectionHandler, DisconnectHandler, EventHandler};
 pub use handshake::Handshake;
 pub use id::Sid;
+pub use listeners::ListenerId;
 pub use middleware::{ConnectMiddleware, PacketMiddleware, Rejection};
 pub use namespace::{Namespace, ParentNamespace, ServerEventHandler};
 pub use parser::Parser;
 pub use remote::RemoteSocket;
 pub use rooms::{IntoRooms, Room};
 pub use server::{SocketIo, SocketIoBuilder};
-pub use socket::{ListenerId, Socket, SocketEmitter};
+pub use socket::{Socket, SocketEmitter};
 pub use value::AnyValue;
 
 pub use engineio;

@@ -29,6 +29,11 @@ pub(crate) struct ServerInner {
     engine: OnceLock<Engine<SocketIoHandler>>,
     closing: AtomicBool,
     new_namespace: RwLock<Vec<NewNamespaceHook>>,
+    /// Woken whenever a socket finished its disconnection procedure.
+    pub(crate) socket_finished: tokio::sync::Notify,
+    /// The runtime the server's connections run on (first seen at a connection), for
+    /// tasks started from outside it (a close from a plain thread).
+    runtime: OnceLock<tokio::runtime::Handle>,
 }
 
 type NewNamespaceHook = Arc<dyn Fn(&Namespace) + Send + Sync>;
@@ -36,6 +41,30 @@ type NewNamespaceHook = Arc<dyn Fn(&Namespace) + Send + Sync>;
 impl ServerInner {
     pub(crate) fn is_closing(&self) -> bool {
         self.closing.load(Ordering::Acquire)
+    }
+
+    /// Remembers the current runtime (called from the engine's IO path).
+    pub(crate) fn note_runtime(&self) {
+        if self.runtime.get().is_none() {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                let _ = self.runtime.set(handle);
+            }
+        }
+    }
+
+    /// Runs `fut` as a task: on the current runtime, or else on the server's.
+    pub(crate) fn spawn(&self, fut: futures_util::future::BoxFuture<'static, ()>) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(fut);
+            }
+            Err(_) => match self.runtime.get() {
+                Some(handle) => {
+                    handle.spawn(fut);
+                }
+                None => tracing::warn!("no tokio runtime to run a socket task on; dropped"),
+            },
+        }
     }
 
     fn of(&self, name: &str) -> Namespace {
@@ -168,7 +197,7 @@ impl SocketIoBuilder {
         self
     }
 
-    /// Bound of each socket's inbound event queue (default 1024).
+    /// Bound of each socket's events waiting plus handlers still running (default 1024).
     pub fn max_pending_events(mut self, n: usize) -> Self {
         self.config.max_pending_events = n.max(1);
         self
@@ -249,6 +278,8 @@ impl SocketIoBuilder {
             engine: OnceLock::new(),
             closing: AtomicBool::new(false),
             new_namespace: RwLock::new(Vec::new()),
+            socket_finished: tokio::sync::Notify::new(),
+            runtime: OnceLock::new(),
         });
         let engine = Engine::new(
             self.engine,

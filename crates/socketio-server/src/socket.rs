@@ -6,9 +6,11 @@ use crate::broadcast::BroadcastOperator;
 use crate::client::Client;
 use crate::data::{lock, DataSlot};
 use crate::error::{AckError, DisconnectReason, EmitError, SocketError};
-use crate::handler::{erase, DisconnectHandler, DynEventHandler, EventHandler};
+use crate::handler::{erase, DisconnectHandler, EventHandler};
 use crate::handshake::Handshake;
 use crate::id::Sid;
+use crate::lifecycle::Life;
+use crate::listeners::{ListenerId, Listeners};
 use crate::middleware::PacketMiddleware;
 use crate::namespace::Namespace;
 use crate::rooms::{IntoRooms, Room};
@@ -21,41 +23,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc::error::TrySendError as QueueError;
-use tokio::sync::{mpsc, oneshot, watch, Notify};
-
-/// Identifies a listener for removal ([`Socket::off_listener`] and friends).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ListenerId(u64);
-
-pub(crate) type AnyListener = Arc<dyn Fn(&Socket, &EventArgs<'_>) + Send + Sync>;
-pub(crate) type OutgoingListener = Arc<dyn Fn(&Socket, &str, &serde_json::Value) + Send + Sync>;
-pub(crate) type ErrorListener = Arc<dyn Fn(&Socket, &SocketError) + Send + Sync>;
-
-pub(crate) struct Listener {
-    pub(crate) id: ListenerId,
-    pub(crate) once: bool,
-    pub(crate) handler: Arc<dyn DynEventHandler>,
-}
-
-#[derive(Default)]
-pub(crate) struct Listeners {
-    next_id: u64,
-    pub(crate) events: HashMap<Box<str>, Vec<Listener>>,
-    pub(crate) any: Vec<(ListenerId, AnyListener)>,
-    pub(crate) outgoing: Vec<(ListenerId, OutgoingListener)>,
-    pub(crate) errors: Vec<ErrorListener>,
-    pub(crate) middleware: Vec<Arc<dyn PacketMiddleware>>,
-    pub(crate) disconnecting: Vec<Arc<dyn DisconnectHandler>>,
-    pub(crate) disconnect: Vec<Arc<dyn DisconnectHandler>>,
-}
-
-impl Listeners {
-    fn next(&mut self) -> ListenerId {
-        self.next_id += 1;
-        ListenerId(self.next_id)
-    }
-}
+use tokio::sync::oneshot;
 
 const CONNECTING: u8 = 0;
 const CONNECTED: u8 = 1;
@@ -82,27 +50,11 @@ pub(crate) struct SocketInner {
     pub(crate) handshake: Handshake,
     data: DataSlot,
     state: AtomicU8,
-    pub(crate) listeners: Mutex<Listeners>,
     has_outgoing: AtomicBool,
+    pub(crate) listeners: Mutex<Listeners>,
     acks: Mutex<HashMap<u64, PendingAck>>,
-    close_reason: Mutex<Option<DisconnectReason>>,
-    pub(crate) close_notify: Notify,
-    pub(crate) finished: watch::Sender<bool>,
-    pub(crate) queue: EventQueue,
-}
-
-/// The socket's queue of incoming events (taken by its driver task).
-///
-/// Events are boxed: tokio's channel allocates its first block of 32 slots eagerly, at
-/// channel creation, so 32 × `size_of::<Packet>()` (~4.3 KB) per idle socket unboxed
-/// versus 32 pointers boxed (measured with massif: `docs/benchmarks.md`), for one small
-/// allocation per incoming event.
-pub(crate) struct EventQueue(mpsc::Sender<Box<Packet>>);
-
-impl EventQueue {
-    pub(crate) fn try_send(&self, packet: Packet) -> Result<(), QueueError<Box<Packet>>> {
-        self.0.try_send(Box::new(packet))
-    }
+    /// Connection procedure, event gate and queue, close reason (see `lifecycle`).
+    pub(crate) life: Mutex<Life>,
 }
 
 impl fmt::Debug for Socket {
@@ -116,13 +68,8 @@ impl fmt::Debug for Socket {
 }
 
 impl Socket {
-    pub(crate) fn new(
-        ns: Namespace,
-        client: Arc<Client>,
-        handshake: Handshake,
-        queue_capacity: usize,
-    ) -> (Self, mpsc::Receiver<Box<Packet>>) {
-        let (tx, rx) = mpsc::channel(queue_capacity.max(1));
+    /// A socket about to run its connection procedure ([`crate::lifecycle::start`]).
+    pub(crate) fn new(ns: Namespace, client: Arc<Client>, handshake: Handshake) -> Self {
         let inner = SocketInner {
             id: crate::id::generate(),
             ns,
@@ -130,20 +77,14 @@ impl Socket {
             handshake,
             data: DataSlot::default(),
             state: AtomicU8::new(CONNECTING),
-            listeners: Mutex::new(Listeners::default()),
             has_outgoing: AtomicBool::new(false),
+            listeners: Mutex::new(Listeners::default()),
             acks: Mutex::new(HashMap::new()),
-            close_reason: Mutex::new(None),
-            close_notify: Notify::new(),
-            finished: watch::channel(false).0,
-            queue: EventQueue(tx),
+            life: Mutex::new(Life::connecting()),
         };
-        (
-            Self {
-                inner: Arc::new(inner),
-            },
-            rx,
-        )
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The socket id (20 characters, distinct from the engine session id). Also the name
@@ -164,7 +105,7 @@ impl Socket {
 
     /// The underlying Engine.IO session (Node's `socket.conn`).
     pub fn conn(&self) -> &engineio::Socket {
-        &self.inner.client.conn
+        self.inner.handshake.conn()
     }
 
     /// Whether the socket is connected to its namespace.
@@ -208,21 +149,6 @@ impl Socket {
 
     // ----- listeners -----
 
-    fn add_listener(
-        &self,
-        event: &str,
-        once: bool,
-        handler: Arc<dyn DynEventHandler>,
-    ) -> ListenerId {
-        let mut l = lock(&self.inner.listeners);
-        let id = l.next();
-        l.events
-            .entry(Box::from(event))
-            .or_default()
-            .push(Listener { id, once, handler });
-        id
-    }
-
     /// Adds a listener for `event`. Several listeners per event run in registration order.
     ///
     /// Handler shapes (annotate the parameter types):
@@ -231,48 +157,32 @@ impl Socket {
     /// Arguments that do not fit the types go to [`on_error`](Self::on_error) listeners
     /// (and a `tracing` warning); the socket stays connected.
     pub fn on<H: EventHandler<M>, M: 'static>(&self, event: &str, handler: H) -> ListenerId {
-        self.add_listener(event, false, erase(handler))
+        lock(&self.inner.listeners).add_event(event, false, erase(handler))
     }
 
     /// Like [`on`](Self::on), removed after its first call.
     pub fn once<H: EventHandler<M>, M: 'static>(&self, event: &str, handler: H) -> ListenerId {
-        self.add_listener(event, true, erase(handler))
+        lock(&self.inner.listeners).add_event(event, true, erase(handler))
     }
 
     /// Removes every listener of `event` (Node's `removeAllListeners(event)`).
     pub fn off(&self, event: &str) {
-        lock(&self.inner.listeners).events.remove(event);
+        lock(&self.inner.listeners).remove_event(event);
     }
 
     /// Removes one listener (event, any or outgoing-any). Returns whether it existed.
     pub fn off_listener(&self, id: ListenerId) -> bool {
         let mut l = lock(&self.inner.listeners);
-        for list in l.events.values_mut() {
-            if let Some(pos) = list.iter().position(|x| x.id == id) {
-                list.remove(pos);
-                return true;
-            }
-        }
-        if let Some(pos) = l.any.iter().position(|x| x.0 == id) {
-            l.any.remove(pos);
-            return true;
-        }
-        if let Some(pos) = l.outgoing.iter().position(|x| x.0 == id) {
-            l.outgoing.remove(pos);
-            self.inner
-                .has_outgoing
-                .store(!l.outgoing.is_empty(), Ordering::Release);
-            return true;
-        }
-        false
+        let removed = l.remove(id);
+        self.inner
+            .has_outgoing
+            .store(l.has_outgoing(), Ordering::Release);
+        removed
     }
 
     /// Number of listeners of `event`.
     pub fn listener_count(&self, event: &str) -> usize {
-        lock(&self.inner.listeners)
-            .events
-            .get(event)
-            .map_or(0, Vec::len)
+        lock(&self.inner.listeners).count(event)
     }
 
     /// Adds a catch-all listener for incoming events (Node's `onAny`), called before the
@@ -282,8 +192,8 @@ impl Socket {
         F: Fn(&Socket, &EventArgs<'_>) + Send + Sync + 'static,
     {
         let mut l = lock(&self.inner.listeners);
-        let id = l.next();
-        l.any.push((id, Arc::new(f)));
+        let id = l.next_id();
+        l.extra_mut().any.push((id, Arc::new(f)));
         id
     }
 
@@ -294,15 +204,15 @@ impl Socket {
         F: Fn(&Socket, &EventArgs<'_>) + Send + Sync + 'static,
     {
         let mut l = lock(&self.inner.listeners);
-        let id = l.next();
-        l.any.insert(0, (id, Arc::new(f)));
+        let id = l.next_id();
+        l.extra_mut().any.insert(0, (id, Arc::new(f)));
         id
     }
 
     /// Removes every catch-all listener (Node's `offAny()`); use
     /// [`off_listener`](Self::off_listener) for one.
     pub fn off_any(&self) {
-        lock(&self.inner.listeners).any.clear();
+        lock(&self.inner.listeners).extra_mut().any.clear();
     }
 
     /// Adds a catch-all listener for outgoing events (Node's `onAnyOutgoing`), called
@@ -313,8 +223,8 @@ impl Socket {
         F: Fn(&Socket, &str, &serde_json::Value) + Send + Sync + 'static,
     {
         let mut l = lock(&self.inner.listeners);
-        let id = l.next();
-        l.outgoing.push((id, Arc::new(f)));
+        let id = l.next_id();
+        l.extra_mut().outgoing.push((id, Arc::new(f)));
         self.inner.has_outgoing.store(true, Ordering::Release);
         id
     }
@@ -326,15 +236,15 @@ impl Socket {
         F: Fn(&Socket, &str, &serde_json::Value) + Send + Sync + 'static,
     {
         let mut l = lock(&self.inner.listeners);
-        let id = l.next();
-        l.outgoing.insert(0, (id, Arc::new(f)));
+        let id = l.next_id();
+        l.extra_mut().outgoing.insert(0, (id, Arc::new(f)));
         self.inner.has_outgoing.store(true, Ordering::Release);
         id
     }
 
     /// Removes every outgoing catch-all listener (Node's `offAnyOutgoing()`).
     pub fn off_any_outgoing(&self) {
-        lock(&self.inner.listeners).outgoing.clear();
+        lock(&self.inner.listeners).extra_mut().outgoing.clear();
         self.inner.has_outgoing.store(false, Ordering::Release);
     }
 
@@ -344,7 +254,10 @@ impl Socket {
     where
         F: Fn(&Socket, &SocketError) + Send + Sync + 'static,
     {
-        lock(&self.inner.listeners).errors.push(Arc::new(f));
+        lock(&self.inner.listeners)
+            .extra_mut()
+            .errors
+            .push(Arc::new(f));
     }
 
     /// Adds a per-packet middleware (Node's `socket.use`): runs for every incoming event
@@ -352,6 +265,7 @@ impl Socket {
     #[doc(alias = "use")]
     pub fn use_middleware<M: PacketMiddleware>(&self, middleware: M) {
         lock(&self.inner.listeners)
+            .extra_mut()
             .middleware
             .push(Arc::new(middleware));
     }
@@ -359,6 +273,7 @@ impl Socket {
     /// Adds a `disconnecting` handler: runs when the socket is leaving, rooms still joined.
     pub fn on_disconnecting<H: DisconnectHandler>(&self, handler: H) {
         lock(&self.inner.listeners)
+            .extra_mut()
             .disconnecting
             .push(Arc::new(handler));
     }
@@ -366,12 +281,16 @@ impl Socket {
     /// Adds a `disconnect` handler: runs after the socket left its rooms.
     pub fn on_disconnect<H: DisconnectHandler>(&self, handler: H) {
         lock(&self.inner.listeners)
+            .extra_mut()
             .disconnect
             .push(Arc::new(handler));
     }
 
     pub(crate) fn report_error(&self, error: SocketError) {
-        let listeners = lock(&self.inner.listeners).errors.clone();
+        let listeners = lock(&self.inner.listeners)
+            .extra()
+            .map(|e| e.errors.clone())
+            .unwrap_or_default();
         if listeners.is_empty() {
             tracing::warn!(sid = %self.inner.id, nsp = %self.inner.ns.name(), %error, "socket error");
         }
@@ -407,9 +326,7 @@ impl Socket {
                 .parser()
                 .encode_event(self.inner.ns.name(), event, &args, None)?;
         let messages = crate::client::to_messages(encoded)?;
-        self.inner
-            .client
-            .conn
+        self.conn()
             .send_many(messages)
             .await
             .map_err(|_| EmitError::Disconnected)
@@ -439,14 +356,14 @@ impl Socket {
             .ns
             .parser()
             .encode_event(self.inner.ns.name(), event, args, id)?;
-        self.inner.client.send_encoded(encoded, volatile)
+        crate::client::send_encoded(self.conn(), encoded, volatile)
     }
 
     fn notify_outgoing<T: Serialize + ?Sized>(&self, event: &str, args: &T) {
         if !self.inner.has_outgoing.load(Ordering::Acquire) {
             return;
         }
-        let listeners = lock(&self.inner.listeners).outgoing.clone();
+        let listeners = self.outgoing_listeners();
         let value = serde_json::to_value(args).unwrap_or(serde_json::Value::Null);
         for (_, l) in listeners {
             l(self, event, &value);
@@ -533,7 +450,7 @@ impl Socket {
             .ns
             .parser()
             .encode_ack(self.inner.ns.name(), id, args)?;
-        self.inner.client.send_encoded(encoded, false)
+        crate::client::send_encoded(self.conn(), encoded, false)
     }
 
     /// Delivers a broadcast: the same pre-encoded bytes for every recipient. Outgoing
@@ -544,13 +461,15 @@ impl Socket {
         }
         if self.inner.has_outgoing.load(Ordering::Acquire) {
             if let Some((event, args)) = packet.outgoing_view() {
-                let listeners = lock(&self.inner.listeners).outgoing.clone();
+                let listeners = self.outgoing_listeners();
                 for (_, l) in listeners {
                     l(self, event, args);
                 }
             }
         }
-        self.inner.client.send_shared(packet.messages(), volatile);
+        self.inner
+            .client
+            .send_shared(self.conn(), packet.messages(), volatile);
     }
 
     pub(crate) fn register_ack(&self, id: u64, pending: PendingAck) {
@@ -638,7 +557,7 @@ impl Socket {
     /// connection is closed.
     pub fn disconnect(&self, close: bool) {
         if close {
-            self.inner.client.disconnect_all();
+            self.inner.client.disconnect_all(self.conn());
         } else {
             self.disconnect_namespace();
         }
@@ -654,35 +573,57 @@ impl Socket {
             .parser()
             .encode_disconnect(self.inner.ns.name())
         {
-            let _ = self.inner.client.send_encoded(encoded, false);
+            let _ = crate::client::send_encoded(self.conn(), encoded, false);
         }
         self.inner.client.forget(self);
         self.request_close(DisconnectReason::ServerNamespaceDisconnect);
     }
 
-    /// Asks the socket's task to close; the first reason wins. Returns whether this call
-    /// closed it.
+    fn outgoing_listeners(&self) -> Vec<(ListenerId, crate::listeners::OutgoingListener)> {
+        lock(&self.inner.listeners)
+            .extra()
+            .map(|e| e.outgoing.clone())
+            .unwrap_or_default()
+    }
+
+    /// Closes the socket; the first reason wins. Returns whether this call closed it.
+    ///
+    /// Events still queued are dropped. The disconnection procedure (`disconnecting`
+    /// handlers, leaving the rooms, `disconnect` handlers) starts as a task, unless the
+    /// connection procedure is still running: that one finishes the close itself.
     pub(crate) fn request_close(&self, reason: DisconnectReason) -> bool {
-        {
-            let mut r = lock(&self.inner.close_reason);
-            if r.is_some() {
+        let run_disconnection = {
+            let mut life = lock(&self.inner.life);
+            if life.close_reason.is_some() {
                 return false;
             }
-            *r = Some(reason);
-        }
+            life.close_reason = Some(reason);
+            life.queue = Default::default();
+            !life.setup
+        };
         self.inner.state.store(CLOSED, Ordering::Release);
-        self.inner.close_notify.notify_one();
+        if run_disconnection {
+            crate::lifecycle::spawn_disconnection(self.clone());
+        }
         true
     }
 
     pub(crate) fn close_reason(&self) -> Option<DisconnectReason> {
-        *lock(&self.inner.close_reason)
+        lock(&self.inner.life).close_reason
     }
 
-    /// Resolves when the socket's task finished (disconnect handlers done).
+    /// Resolves when the socket is done (its `disconnect` handlers finished).
     pub(crate) async fn finished(&self) {
-        let mut rx = self.inner.finished.subscribe();
-        let _ = rx.wait_for(|done| *done).await;
+        let server = self.inner.client.server().clone();
+        loop {
+            let notified = server.socket_finished.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if lock(&self.inner.life).finished {
+                return;
+            }
+            notified.await;
+        }
     }
 
     pub(crate) fn ptr_eq(&self, other: &Socket) -> bool {
@@ -732,7 +673,7 @@ impl SocketEmitter {
 }
 
 impl AckSender {
-    /// Used by the driver: a responder for `packet` on `socket`.
+    /// A responder for `packet` on `socket` (used by the event dispatch).
     pub(crate) fn for_packet(socket: &Socket, packet: &Packet) -> Self {
         AckSender::new(socket, packet.id)
     }

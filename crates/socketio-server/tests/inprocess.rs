@@ -156,6 +156,52 @@ async fn sequential_mode_never_overlaps_handlers() {
     assert_eq!(*log.lock().unwrap(), expected);
 }
 
+/// Events waiting plus handlers still running are bounded: a client whose handlers never
+/// finish is disconnected at `max_pending_events`, in both modes, and events that wait
+/// behind an async connection handler count too.
+#[tokio::test]
+async fn handlers_that_never_finish_are_bounded_per_socket() {
+    for sequential in [false, true] {
+        let io = SocketIo::builder()
+            .max_pending_events(4)
+            .sequential_events(sequential)
+            .build();
+        let log = track_disconnects(&io);
+        let errors = shared::<Vec<String>>();
+        let e2 = errors.clone();
+        io.on_connection(move |socket: Socket| {
+            let errors = e2.clone();
+            socket.on_error(move |_s, e| errors.lock().unwrap().push(e.to_string()));
+            socket.on("stuck", |_s: Socket| std::future::pending::<()>());
+            async {}
+        });
+        let addr = serve(&io).await;
+        let mut c = RawClient::connect(addr).await;
+        c.join("/", None).await;
+        // Up to four events may be pending (running, or waiting behind a running one)...
+        for _ in 0..3 {
+            c.send(r#"42["stuck"]"#).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(errors.lock().unwrap().is_empty(), "sequential={sequential}");
+        // ...the fifth pending one is too many.
+        for _ in 0..2 {
+            c.send(r#"42["stuck"]"#).await;
+        }
+        c.expect_closed().await;
+        eventually(|| !log.lock().unwrap().is_empty()).await;
+        assert!(
+            log.lock().unwrap()[0].contains("transport error"),
+            "{:?}",
+            log.lock().unwrap()
+        );
+        assert_eq!(
+            *errors.lock().unwrap(),
+            vec![socketio_server::SocketError::Overloaded.to_string()]
+        );
+    }
+}
+
 #[tokio::test]
 async fn listeners_once_off_and_several_per_event() {
     let io = SocketIo::new();
@@ -856,4 +902,70 @@ async fn emit_wait_applies_backpressure_instead_of_failing() {
         assert_eq!(c.recv().await, format!(r#"2["n",{i}]"#));
     }
     producer.await.unwrap();
+}
+
+/// Regression: the engine session, the connection state and the sockets are freed once
+/// a client is gone (the session held its `Client`, which held the session: every
+/// connection leaked ~2 KB).
+#[tokio::test]
+async fn sessions_and_sockets_are_freed_after_disconnect() {
+    struct Alive(Arc<std::sync::atomic::AtomicUsize>);
+    impl Drop for Alive {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    impl serde::Serialize for Alive {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_unit()
+        }
+    }
+    let io = SocketIo::new();
+    let live = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sessions: Arc<Mutex<Vec<socketio_server::engineio::WeakSocket>>> = shared();
+    for nsp in ["/", "/chat"] {
+        let (live, sessions) = (live.clone(), sessions.clone());
+        io.of(nsp).on_connection(move |socket: Socket| {
+            live.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            socket.set_data(Alive(live.clone()));
+            sessions.lock().unwrap().push(socket.conn().downgrade());
+            async move {
+                socket.on("ping", |_s: Socket| async {});
+            }
+        });
+    }
+    let addr = serve(&io).await;
+    for round in 0..3 {
+        let mut clients = Vec::new();
+        for _ in 0..5 {
+            let mut c = RawClient::connect(addr).await;
+            c.join("/", None).await;
+            c.join("/chat", None).await;
+            c.send(r#"42["ping"]"#).await;
+            clients.push(c);
+        }
+        eventually(|| live.load(std::sync::atomic::Ordering::SeqCst) == 10).await;
+        // Leave by closing the transport (3 clients) and by namespace DISCONNECTs (2).
+        for (i, c) in clients.into_iter().enumerate() {
+            if i < 3 {
+                c.close().await;
+            } else {
+                let mut c = c;
+                c.send("41").await;
+                c.send("41/chat,").await;
+                c.close().await;
+            }
+        }
+        eventually(|| io.engine().session_count() == 0).await;
+        eventually(|| live.load(std::sync::atomic::Ordering::SeqCst) == 0).await;
+        eventually(|| {
+            sessions
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|w| w.upgrade().is_none())
+        })
+        .await;
+        assert_eq!(sessions.lock().unwrap().len(), 10 * (round + 1));
+    }
 }

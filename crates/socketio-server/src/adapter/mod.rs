@@ -133,7 +133,7 @@ impl BroadcastPacket {
         self.outgoing
             .get_or_init(|| {
                 let packet = self.decode().ok()??;
-                let event = crate::driver::event_name(&packet)?;
+                let event = crate::dispatch::event_name(&packet)?.into_owned();
                 let args = packet
                     .args::<serde_json::Value>()
                     .unwrap_or(serde_json::Value::Null);

@@ -217,7 +217,7 @@ pub fn server(parser: Parser, log: Log) -> SocketIo {
                     "welcome",
                     (
                         socket.ns().name().to_owned(),
-                        socket.handshake().auth.clone(),
+                        socket.handshake().auth().clone(),
                     ),
                 );
             }
@@ -234,7 +234,7 @@ pub fn server(parser: Parser, log: Log) -> SocketIo {
                 "welcome",
                 (
                     socket.ns().name().to_owned(),
-                    socket.handshake().auth.clone(),
+                    socket.handshake().auth().clone(),
                 ),
             );
         }
