@@ -18,8 +18,9 @@ pub const DEFAULT_MAX_ATTACHMENTS: usize = 10;
 #[derive(Debug)]
 pub struct JsonDecoder {
     max_attachments: usize,
-    /// A binary packet waiting for `expected` attachments.
-    pending: Option<(Packet, usize)>,
+    /// A binary packet waiting for `expected` attachments (boxed: every connection has a
+    /// decoder, few are ever between a binary packet and its attachments).
+    pending: Option<Box<(Packet, usize)>>,
 }
 
 impl JsonDecoder {
@@ -35,7 +36,7 @@ impl JsonDecoder {
     pub fn awaiting(&self) -> usize {
         self.pending
             .as_ref()
-            .map_or(0, |(p, n)| n.saturating_sub(p.attachments.len()))
+            .map_or(0, |pending| pending.1.saturating_sub(pending.0.attachments.len()))
     }
 }
 
@@ -154,7 +155,8 @@ fn check_payload(kind: PacketType, top: Top, raw: &[u8]) -> Result<(), DecodeErr
 
 impl PacketDecoder for JsonDecoder {
     fn decode_text(&mut self, text: Bytes) -> Result<Option<Packet>, DecodeError> {
-        if let Some((p, n)) = self.pending.take() {
+        if let Some(pending) = self.pending.take() {
+            let (p, n) = &*pending;
             return Err(DecodeError::UnexpectedText {
                 remaining: n.saturating_sub(p.attachments.len()),
             });
@@ -164,17 +166,18 @@ impl PacketDecoder for JsonDecoder {
             return Ok(Some(packet));
         }
         packet.attachments = Vec::with_capacity(n.min(DEFAULT_MAX_ATTACHMENTS * 4));
-        self.pending = Some((packet, n));
+        self.pending = Some(Box::new((packet, n)));
         Ok(None)
     }
 
     fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
-        let (mut packet, n) = self.pending.take().ok_or(DecodeError::UnexpectedBinary)?;
+        let mut pending = self.pending.take().ok_or(DecodeError::UnexpectedBinary)?;
+        let (packet, n) = &mut *pending;
         packet.attachments.push(data);
-        if packet.attachments.len() >= n {
-            Ok(Some(packet))
+        if packet.attachments.len() >= *n {
+            Ok(Some(pending.0))
         } else {
-            self.pending = Some((packet, n));
+            self.pending = Some(pending);
             Ok(None)
         }
     }

@@ -24,13 +24,42 @@ impl AdapterFactory for MemoryAdapterFactory {
     }
 }
 
+/// Room membership, both ways.
+///
+/// A socket's own room (named by its id, joined at connection) is not stored as a room:
+/// it is the `own` flag of the socket's entry. Every socket is in its own room and
+/// usually in few others, so a room set per socket would be most of the adapter's memory.
 #[derive(Default)]
 struct Rooms {
+    /// Members of every room other than the sockets' own rooms.
     rooms: HashMap<Room, HashSet<Sid>>,
-    sids: HashMap<Sid, HashSet<Room>>,
+    /// Every socket of the namespace with its rooms.
+    sids: HashMap<Sid, Member>,
 }
 
-/// Rooms and broadcasts for a single server.
+/// One socket's rooms.
+#[derive(Default)]
+struct Member {
+    /// In its own room (the room named by its id).
+    own: bool,
+    /// The other rooms, in joining order (a short list).
+    rooms: Vec<Room>,
+}
+
+impl Rooms {
+    /// Calls `f` for every member of `room`.
+    fn for_each_member<'a>(&'a self, room: &Room, mut f: impl FnMut(&'a Sid)) {
+        if let Some(members) = self.rooms.get(room) {
+            members.iter().for_each(&mut f);
+        }
+        if let Some((sid, m)) = self.sids.get_key_value(room) {
+            if m.own && !self.rooms.get(room).is_some_and(|r| r.contains(sid)) {
+                f(sid);
+            }
+        }
+    }
+}
+
 pub struct MemoryAdapter {
     nsp: LocalNamespace,
     state: RwLock<Rooms>,
@@ -60,9 +89,9 @@ impl MemoryAdapter {
         let st = read(&self.state);
         let mut excluded: HashSet<&Sid> = HashSet::new();
         for room in &opts.except {
-            if let Some(members) = st.rooms.get(room) {
-                excluded.extend(members.iter());
-            }
+            st.for_each_member(room, |sid| {
+                excluded.insert(sid);
+            });
         }
         if opts.rooms.is_empty() {
             return st
@@ -75,13 +104,11 @@ impl MemoryAdapter {
         let mut seen: HashSet<&Sid> = HashSet::new();
         let mut out = Vec::new();
         for room in &opts.rooms {
-            if let Some(members) = st.rooms.get(room) {
-                for sid in members {
-                    if !excluded.contains(sid) && seen.insert(sid) {
-                        out.push(sid.clone());
-                    }
+            st.for_each_member(room, |sid| {
+                if !excluded.contains(sid) && seen.insert(sid) {
+                    out.push(sid.clone());
                 }
-            }
+            });
         }
         out
     }
@@ -97,36 +124,48 @@ impl MemoryAdapter {
     }
 
     fn add_all_sync(&self, sid: &Sid, rooms: &[Room]) {
-        let mut st = write(&self.state);
+        let mut guard = write(&self.state);
+        let st = &mut *guard;
+        let member = st.sids.entry(sid.clone()).or_default();
         for room in rooms {
-            st.rooms
-                .entry(room.clone())
-                .or_default()
-                .insert(sid.clone());
+            if room == sid {
+                member.own = true;
+            } else if !member.rooms.contains(room) {
+                member.rooms.push(room.clone());
+                st.rooms
+                    .entry(room.clone())
+                    .or_default()
+                    .insert(sid.clone());
+            }
         }
-        st.sids
-            .entry(sid.clone())
-            .or_default()
-            .extend(rooms.iter().cloned());
     }
 
     fn del_sync(&self, sid: &Sid, room: &Room) {
-        let mut st = write(&self.state);
+        let mut guard = write(&self.state);
+        let st = &mut *guard;
+        let Some(member) = st.sids.get_mut(sid) else {
+            return;
+        };
+        if room == sid {
+            member.own = false;
+            return;
+        }
+        let Some(pos) = member.rooms.iter().position(|r| r == room) else {
+            return;
+        };
+        member.rooms.swap_remove(pos);
         if let Some(members) = st.rooms.get_mut(room) {
             members.remove(sid);
             if members.is_empty() {
                 st.rooms.remove(room);
             }
         }
-        if let Some(rooms) = st.sids.get_mut(sid) {
-            rooms.remove(room);
-        }
     }
 
     fn del_all_sync(&self, sid: &Sid) {
         let mut st = write(&self.state);
-        if let Some(rooms) = st.sids.remove(sid) {
-            for room in rooms {
+        if let Some(member) = st.sids.remove(sid) {
+            for room in member.rooms {
                 if let Some(members) = st.rooms.get_mut(&room) {
                     members.remove(sid);
                     if members.is_empty() {
@@ -138,10 +177,14 @@ impl MemoryAdapter {
     }
 
     fn rooms_of(&self, sid: &Sid) -> Option<Vec<Room>> {
-        read(&self.state)
-            .sids
-            .get(sid)
-            .map(|r| r.iter().cloned().collect())
+        let st = read(&self.state);
+        let member = st.sids.get(sid)?;
+        let own = member.own.then(|| sid.clone());
+        Some(
+            own.into_iter()
+                .chain(member.rooms.iter().cloned())
+                .collect(),
+        )
     }
 }
 
@@ -208,7 +251,12 @@ impl Adapter for MemoryAdapter {
     }
 
     fn all_rooms(&self) -> BoxFuture<'_, Result<Vec<Room>, AdapterError>> {
-        Box::pin(ready(Ok(read(&self.state).rooms.keys().cloned().collect())))
+        let st = read(&self.state);
+        let own = st.sids.iter().filter(|(_, m)| m.own).map(|(sid, _)| sid);
+        let mut all: Vec<Room> = st.rooms.keys().chain(own).cloned().collect();
+        all.sort_unstable();
+        all.dedup();
+        Box::pin(ready(Ok(all)))
     }
 
     fn fetch_sockets(
@@ -320,5 +368,36 @@ mod tests {
         assert!(a.rooms_of(&s1).is_none());
         // Empty rooms are dropped.
         assert!(!read(&a.state).rooms.contains_key("red"));
+    }
+
+    #[test]
+    fn own_rooms_are_flags_but_behave_like_rooms() {
+        let a = adapter();
+        let (s1, s2): (Sid, Sid) = (Arc::from("s1"), Arc::from("s2"));
+        a.add_all_sync(&s1, &[s1.clone()]);
+        a.add_all_sync(&s2, &[s2.clone(), Arc::from("red")]);
+        // Own rooms are not stored as rooms...
+        assert_eq!(read(&a.state).rooms.len(), 1);
+        // ...but target, list and leave like any room.
+        assert_eq!(sorted(a.targets(&opts(&["s1"], &[]))), ["s1"]);
+        assert_eq!(sorted(a.targets(&opts(&["s1", "red"], &[]))), ["s1", "s2"]);
+        assert_eq!(sorted(a.targets(&opts(&[], &["s2"]))), ["s1"]);
+        assert_eq!(
+            a.rooms_of(&s2).unwrap(),
+            vec![Arc::<str>::from("s2"), Arc::from("red")]
+        );
+        // A socket may also join a room named like another socket's id.
+        a.add_all_sync(&s2, &[s1.clone()]);
+        assert_eq!(sorted(a.targets(&opts(&["s1"], &[]))), ["s1", "s2"]);
+        a.del_sync(&s2, &s1);
+        a.del_sync(&s1, &s1);
+        assert!(a.targets(&opts(&["s1"], &[])).is_empty());
+        assert_eq!(a.rooms_of(&s1).unwrap(), Vec::<Room>::new());
+        // Still a socket of the namespace: reached by broadcasts to everyone.
+        assert_eq!(sorted(a.targets(&opts(&[], &[]))), ["s1", "s2"]);
+        let rooms = futures_util::FutureExt::now_or_never(a.all_rooms())
+            .unwrap()
+            .unwrap();
+        assert_eq!(rooms, vec![Arc::<str>::from("red"), Arc::from("s2")]);
     }
 }
