@@ -1,6 +1,7 @@
 //! The [`Codec`] trait implemented by both wire formats, and the JSON codec.
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use serde::Serialize;
 
 use crate::decode::{JsonDecoder, DEFAULT_MAX_ATTACHMENTS};
@@ -40,6 +41,11 @@ pub trait PacketDecoder {
     /// Feeds one text message (without the Engine.IO `4` prefix). `Ok(Some)` when a
     /// packet is complete.
     fn decode_text(&mut self, text: Bytes) -> Result<Option<Packet>, DecodeError>;
+    /// Feeds one text message already checked as UTF-8 (the transport checked it): the
+    /// JSON decoder does not check it again.
+    fn decode_str(&mut self, text: ByteString) -> Result<Option<Packet>, DecodeError> {
+        self.decode_text(text.into_bytes())
+    }
     /// Feeds one binary message.
     fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError>;
 }

@@ -5,6 +5,7 @@
 //! slice of the input. A binary packet then waits for its attachments.
 
 use bytes::Bytes;
+use bytestring::ByteString;
 
 use crate::codec::PacketDecoder;
 use crate::error::DecodeError;
@@ -34,9 +35,9 @@ impl JsonDecoder {
 
     /// Attachments still awaited by a partially received binary packet.
     pub fn awaiting(&self) -> usize {
-        self.pending
-            .as_ref()
-            .map_or(0, |pending| pending.1.saturating_sub(pending.0.attachments.len()))
+        self.pending.as_ref().map_or(0, |pending| {
+            pending.1.saturating_sub(pending.0.attachments.len())
+        })
     }
 }
 
@@ -46,10 +47,14 @@ impl Default for JsonDecoder {
     }
 }
 
-/// Parses one text packet. Returns the packet (kind normalised to EVENT/ACK for binary
-/// packets) and the number of attachments it awaits.
-pub fn parse_text(text: &Bytes, max_attachments: usize) -> Result<(Packet, usize), DecodeError> {
-    std::str::from_utf8(text).map_err(|_| DecodeError::InvalidUtf8)?;
+/// Parses one text packet already checked as UTF-8 (by the transport, or by
+/// [`JsonDecoder::decode_text`]). Returns the packet (kind normalised to EVENT/ACK for
+/// binary packets) and the number of attachments it awaits.
+pub fn parse_str(
+    checked: &ByteString,
+    max_attachments: usize,
+) -> Result<(Packet, usize), DecodeError> {
+    let text = checked.as_bytes();
     let b: &[u8] = text;
     let t = *b.first().ok_or(DecodeError::Empty)?;
     let kind = t
@@ -83,7 +88,9 @@ pub fn parse_text(text: &Bytes, max_attachments: usize) -> Result<(Packet, usize
         let start = pos;
         let end = memchr_comma(b, start).unwrap_or(b.len());
         pos = (end + 1).min(b.len());
-        Str::from_utf8(text.slice(start..end)).map_err(|_| DecodeError::InvalidUtf8)?
+        // '/' and ',' are ASCII, so both ends are character boundaries.
+        let nsp = checked.get(start..end).ok_or(DecodeError::InvalidUtf8)?;
+        Str::from_checked(checked.slice_ref(nsp))
     } else {
         Str::ROOT
     };
@@ -155,13 +162,18 @@ fn check_payload(kind: PacketType, top: Top, raw: &[u8]) -> Result<(), DecodeErr
 
 impl PacketDecoder for JsonDecoder {
     fn decode_text(&mut self, text: Bytes) -> Result<Option<Packet>, DecodeError> {
+        let checked = ByteString::try_from(text).map_err(|_| DecodeError::InvalidUtf8)?;
+        self.decode_str(checked)
+    }
+
+    fn decode_str(&mut self, text: ByteString) -> Result<Option<Packet>, DecodeError> {
         if let Some(pending) = self.pending.take() {
             let (p, n) = &*pending;
             return Err(DecodeError::UnexpectedText {
                 remaining: n.saturating_sub(p.attachments.len()),
             });
         }
-        let (mut packet, n) = parse_text(&text, self.max_attachments)?;
+        let (mut packet, n) = parse_str(&text, self.max_attachments)?;
         if n == 0 {
             return Ok(Some(packet));
         }

@@ -115,6 +115,8 @@ mod scan;
 mod ser;
 
 pub use binary::Binary;
+/// The checked UTF-8 string type shared with the transport ([`PacketDecoder::decode_str`]).
+pub use bytestring::ByteString;
 pub use codec::{Codec, Encoded, Frame, JsonCodec, PacketDecoder};
 pub use decode::{JsonDecoder, DEFAULT_MAX_ATTACHMENTS};
 pub use error::{DecodeError, EncodeError};

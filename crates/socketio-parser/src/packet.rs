@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use serde::de::DeserializeOwned;
 
 use crate::error::DecodeError;
@@ -69,40 +70,45 @@ impl PacketType {
 
 /// A cheap-to-clone UTF-8 string backed by [`Bytes`] (namespaces).
 ///
-/// Decoded namespaces share the input buffer; `"/"` is static.
+/// Decoded namespaces share the input buffer; `"/"` is static. Wraps
+/// [`ByteString`](bytestring::ByteString), so text checked once (by the transport) is
+/// never checked again.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Str(Bytes);
+pub struct Str(ByteString);
 
 impl Str {
     /// The root namespace `"/"`.
-    pub const ROOT: Str = Str(Bytes::from_static(b"/"));
+    pub const ROOT: Str = Str(ByteString::from_static("/"));
 
     /// A static string (no allocation).
     pub const fn from_static(s: &'static str) -> Str {
-        Str(Bytes::from_static(s.as_bytes()))
+        Str(ByteString::from_static(s))
     }
 
     /// Wraps bytes after checking they are UTF-8.
     pub fn from_utf8(bytes: Bytes) -> Result<Str, std::str::Utf8Error> {
         std::str::from_utf8(&bytes)?;
-        Ok(Str(bytes))
+        ByteString::try_from(bytes).map(Str)
+    }
+
+    /// Wraps an already checked string (no copy, no check).
+    pub fn from_checked(s: ByteString) -> Str {
+        Str(s)
     }
 
     /// The string.
     pub fn as_str(&self) -> &str {
-        // The constructor checked the bytes; re-checking keeps the crate free of
-        // `unsafe` and costs a few nanoseconds for namespace-sized strings.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        &self.0
     }
 
     /// The underlying bytes.
     pub fn as_bytes(&self) -> &Bytes {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// Is this the root namespace (`"/"`, or the empty string which means the same)?
     pub fn is_root(&self) -> bool {
-        self.0.is_empty() || &self.0[..] == b"/"
+        self.0.is_empty() || &*self.0 == "/"
     }
 }
 
@@ -130,26 +136,26 @@ impl From<&str> for Str {
         if s == "/" {
             Str::ROOT
         } else {
-            Str(Bytes::copy_from_slice(s.as_bytes()))
+            Str(ByteString::from(s))
         }
     }
 }
 
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        Str(Bytes::from(s))
+        Str(ByteString::from(s))
     }
 }
 
 impl PartialEq<str> for Str {
     fn eq(&self, other: &str) -> bool {
-        &self.0[..] == other.as_bytes()
+        &*self.0 == other
     }
 }
 
 impl PartialEq<&str> for Str {
     fn eq(&self, other: &&str) -> bool {
-        &self.0[..] == other.as_bytes()
+        &*self.0 == *other
     }
 }
 

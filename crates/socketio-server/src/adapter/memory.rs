@@ -60,6 +60,7 @@ impl Rooms {
     }
 }
 
+/// Rooms and broadcasts for a single server.
 pub struct MemoryAdapter {
     nsp: LocalNamespace,
     state: RwLock<Rooms>,
