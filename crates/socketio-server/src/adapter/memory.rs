@@ -375,7 +375,7 @@ mod tests {
     fn own_rooms_are_flags_but_behave_like_rooms() {
         let a = adapter();
         let (s1, s2): (Sid, Sid) = (Arc::from("s1"), Arc::from("s2"));
-        a.add_all_sync(&s1, &[s1.clone()]);
+        a.add_all_sync(&s1, std::slice::from_ref(&s1));
         a.add_all_sync(&s2, &[s2.clone(), Arc::from("red")]);
         // Own rooms are not stored as rooms...
         assert_eq!(read(&a.state).rooms.len(), 1);
@@ -388,7 +388,7 @@ mod tests {
             vec![Arc::<str>::from("s2"), Arc::from("red")]
         );
         // A socket may also join a room named like another socket's id.
-        a.add_all_sync(&s2, &[s1.clone()]);
+        a.add_all_sync(&s2, std::slice::from_ref(&s1));
         assert_eq!(sorted(a.targets(&opts(&["s1"], &[]))), ["s1", "s2"]);
         a.del_sync(&s2, &s1);
         a.del_sync(&s1, &s1);
