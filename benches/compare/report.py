@@ -96,6 +96,22 @@ def main():
                    f"{fr(ratio(v['rust'], v['node']))} |")
     out.append("")
 
+    # 1b. The kernel's share of it (stime): the same for every server when the syscall
+    # pattern is the same, so it bounds the ratios any user-space work can reach.
+    out.append("**Of which in the kernel** (server stime µs per unit; on loopback the "
+               "receiving peer's TCP path runs in the sender's context), and the lowest "
+               "ratio to socketioxide reachable with zero user-space CPU (= this project's "
+               "kernel µs ÷ socketioxide's total):")
+    out.append("")
+    out.append("| scenario | this project | socketioxide | Node | floor ÷ socketioxide |")
+    out.append("|---|---:|---:|---:|---:|")
+    for name in scenarios:
+        k = {s: m(name, s, "server_sys_us_per_unit") for s in SERVERS}
+        tot = m(name, "socketioxide", "server_cpu_us_per_unit")
+        out.append(f"| `{name}` | {fmt(k['rust'], 2)} | {fmt(k['socketioxide'], 2)} | "
+                   f"{fmt(k['node'], 2)} | {fr(ratio(k['rust'], tot))} |")
+    out.append("")
+
     # 2. Throughput and latency.
     out.append("**Throughput and latency** (rate = messages/s, deliveries/s or connects/s; "
                "latency in µs: echo = send → complete answer, broadcast = emit → each "

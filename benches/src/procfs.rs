@@ -7,6 +7,8 @@ use std::fs;
 pub struct ProcSample {
     /// utime + stime of all threads, in microseconds (clock-tick resolution).
     pub cpu_us: u64,
+    /// The kernel part of `cpu_us` (stime).
+    pub sys_us: u64,
     /// Resident set size in KiB (`VmRSS`).
     pub rss_kib: u64,
 }
@@ -36,13 +38,18 @@ pub fn sample(pid: Option<u32>, ticks: u64) -> Option<ProcSample> {
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     let cpu_us = (utime + stime) * 1_000_000 / ticks;
+    let sys_us = stime * 1_000_000 / ticks;
     let status = fs::read_to_string(format!("{dir}/status")).ok()?;
     let rss_kib = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0);
-    Some(ProcSample { cpu_us, rss_kib })
+    Some(ProcSample {
+        cpu_us,
+        sys_us,
+        rss_kib,
+    })
 }
 
 #[cfg(test)]

@@ -43,10 +43,17 @@ pub fn cpu(
         let cpu = b.cpu_us.saturating_sub(a.cpu_us);
         out.insert("server_cpu_us".into(), json!(cpu));
         out.insert("server_cpu_pct".into(), json!(cpu as f64 / 1e4 / secs));
+        let sys = b.sys_us.saturating_sub(a.sys_us);
         if units > 0 {
             out.insert(
                 "server_cpu_us_per_unit".into(),
                 json!(cpu as f64 / units as f64),
+            );
+            // The kernel's share (socket syscalls and, on loopback, the peer's receive
+            // path run in the sender's context).
+            out.insert(
+                "server_sys_us_per_unit".into(),
+                json!(sys as f64 / units as f64),
             );
         }
     }
