@@ -5,7 +5,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -13,15 +12,16 @@ use socketio_parser::{Binary, Codec, Frame, JsonCodec, MsgpackCodec, PacketDecod
 
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
+// Both per thread: the tests run in parallel threads, and a shared counter would mix
+// their allocations.
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn note() {
     if ACTIVE.with(Cell::get) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        ALLOCS.with(|a| a.set(a.get() + 1));
     }
 }
 
@@ -55,12 +55,12 @@ static GLOBAL: Counting = Counting;
 /// per-thread scratch buffer).
 fn count<R>(mut f: impl FnMut() -> R) -> usize {
     drop(f());
-    ALLOCS.store(0, Ordering::Relaxed);
+    ALLOCS.with(|a| a.set(0));
     ACTIVE.with(|a| a.set(true));
     let r = f();
     ACTIVE.with(|a| a.set(false));
     drop(r);
-    ALLOCS.load(Ordering::Relaxed)
+    ALLOCS.with(Cell::get)
 }
 
 #[derive(Serialize)]
