@@ -166,6 +166,7 @@ mod sid;
 mod socket;
 mod state;
 mod websocket;
+pub mod ws_frame;
 
 pub use body::{BoxError, EngineBody};
 pub use config::{
