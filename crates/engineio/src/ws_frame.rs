@@ -193,6 +193,20 @@ struct Frame {
     phase: u8,
 }
 
+/// The payload of a control frame being read (at most 125 bytes; boxed, as control
+/// frames are rare and the decoder lives in every connection).
+#[derive(Debug)]
+struct Control {
+    len: usize,
+    buf: [u8; MAX_CONTROL_PAYLOAD],
+}
+
+impl Control {
+    fn payload(&self) -> &[u8] {
+        &self.buf[..self.len.min(MAX_CONTROL_PAYLOAD)]
+    }
+}
+
 /// A parsed frame header.
 #[derive(Debug, Clone, Copy)]
 struct Header {
@@ -287,7 +301,7 @@ pub struct Decoder {
     /// The data message's payload so far (unmasked).
     data: Vec<u8>,
     /// The payload of the control frame being read (unmasked).
-    control: Vec<u8>,
+    control: Option<Box<Control>>,
 }
 
 impl Decoder {
@@ -301,7 +315,7 @@ impl Decoder {
             frame: None,
             message: None,
             data: Vec::new(),
-            control: Vec::new(),
+            control: None,
         }
     }
 
@@ -416,12 +430,7 @@ impl Decoder {
                 len
             }
             // parse_header refused control frames longer than 125 bytes.
-            Kind::Close | Kind::Ping => {
-                let len = (h.len as usize).min(MAX_CONTROL_PAYLOAD);
-                self.control.reserve_exact(len);
-                len
-            }
-            Kind::Pong => (h.len as usize).min(MAX_CONTROL_PAYLOAD),
+            Kind::Close | Kind::Ping | Kind::Pong => (h.len as usize).min(MAX_CONTROL_PAYLOAD),
         };
         self.frame = Some(Frame {
             kind,
@@ -440,17 +449,35 @@ impl Decoder {
             return;
         };
         let bytes = &bytes[..bytes.len().min(frame.remaining)];
-        let buf = match frame.kind {
-            Kind::Data => &mut self.data,
-            Kind::Close | Kind::Ping => &mut self.control,
+        let buf: &mut [u8] = match frame.kind {
+            Kind::Data => {
+                let start = self.data.len();
+                self.data.extend_from_slice(bytes);
+                &mut self.data[start..]
+            }
+            Kind::Close | Kind::Ping => {
+                let control = self.control.get_or_insert_with(|| {
+                    Box::new(Control {
+                        len: 0,
+                        buf: [0; MAX_CONTROL_PAYLOAD],
+                    })
+                });
+                let start = control.len;
+                let Some(dest) = control.buf.get_mut(start..start + bytes.len()) else {
+                    // Unreachable: a control frame is at most 125 bytes.
+                    frame.remaining = 0;
+                    return;
+                };
+                dest.copy_from_slice(bytes);
+                control.len += bytes.len();
+                dest
+            }
             Kind::Pong => {
                 frame.remaining -= bytes.len();
                 return;
             }
         };
-        let start = buf.len();
-        buf.extend_from_slice(bytes);
-        apply_mask(&mut buf[start..], frame.mask, usize::from(frame.phase));
+        apply_mask(buf, frame.mask, usize::from(frame.phase));
         frame.remaining -= bytes.len();
         frame.phase = ((usize::from(frame.phase) + bytes.len()) & 3) as u8;
     }
@@ -479,13 +506,15 @@ impl Decoder {
                     _ => Ok(Some(Incoming::Binary(Bytes::from(data)))),
                 }
             }
-            Kind::Ping => Ok(Some(Incoming::Ping(Bytes::from(std::mem::take(
-                &mut self.control,
-            ))))),
+            Kind::Ping => {
+                let control = self.control.take();
+                let payload = control.as_deref().map_or(&[][..], Control::payload);
+                Ok(Some(Incoming::Ping(Bytes::copy_from_slice(payload))))
+            }
             Kind::Pong => Ok(Some(Incoming::Pong)),
             Kind::Close => {
-                let payload = std::mem::take(&mut self.control);
-                match payload[..] {
+                let control = self.control.take();
+                match *control.as_deref().map_or(&[][..], Control::payload) {
                     [] => Ok(Some(Incoming::Close(None))),
                     [_] => Err(FrameError::InvalidClosePayload),
                     [a, b, ref reason @ ..] => {
@@ -535,7 +564,7 @@ impl Decoder {
 
     /// Heap bytes held for unfinished frames (0 between frames).
     pub fn buffered_capacity(&self) -> usize {
-        self.data.capacity() + self.control.capacity()
+        self.data.capacity() + self.control.as_ref().map_or(0, |_| size_of::<Control>())
     }
 }
 
