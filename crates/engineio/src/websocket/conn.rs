@@ -70,6 +70,14 @@ pub(super) const CLOSE_FLUSH: Duration = Duration::from_secs(1);
 /// A data frame with at least this much payload still due is read straight into its
 /// message buffer instead of through the scratch buffer.
 const DIRECT_MIN: usize = 4096;
+/// The last bytes of such a frame still go through the scratch buffer, in one read with
+/// whatever follows: a read that ends short tells the runtime that the socket is
+/// drained, which saves the next read's `EAGAIN`.
+const DIRECT_TAIL: usize = 512;
+/// The read size after a large message: enough for the next message if it is small,
+/// and for the header of the next large frame, whose payload is then read straight into
+/// its buffer instead of being copied out of the scratch buffer.
+const SMALL_READ: usize = 2048;
 /// Bounds of the bytes one read may take (`ws_read_buffer_size` is clamped to these).
 const MIN_READ: usize = 256;
 /// See [`MIN_READ`].
@@ -132,6 +140,17 @@ impl Events {
     fn is_empty(&self) -> bool {
         self.first.is_none()
     }
+
+    /// The size of the last message, if there is one.
+    fn last_message_len(&self) -> Option<usize> {
+        let last = self.more.iter().rev().chain(self.first.iter());
+        last.filter_map(|e| match e {
+            Incoming::Text(t) => Some(t.len()),
+            Incoming::Binary(b) => Some(b.len()),
+            _ => None,
+        })
+        .next()
+    }
 }
 
 impl IntoIterator for Events {
@@ -171,6 +190,8 @@ struct Core<H: Handler, S> {
     decoder: Decoder,
     outbox: Outbox,
     mode: Mode,
+    /// The last message was large: read a little first (see [`SMALL_READ`]).
+    after_large: bool,
 }
 
 pin_project_lite::pin_project! {
@@ -208,6 +229,7 @@ impl<H: Handler, S: AsyncRead + AsyncWrite + Unpin> Connection<H, S> {
                 decoder: Decoder::new(max_payload),
                 outbox: Outbox::default(),
                 mode,
+                after_large: false,
             },
             timer: tokio::time::sleep(FAR),
         }
@@ -242,6 +264,9 @@ impl<H: Handler, S: AsyncRead + AsyncWrite + Unpin> Future for Connection<H, S> 
             if !paused {
                 let (events, outcome) = core.read_step(cx);
                 if !events.is_empty() {
+                    if let Some(len) = events.last_message_len() {
+                        core.after_large = len >= DIRECT_MIN;
+                    }
                     // A handler call unparks the driver: a session step must follow.
                     parked = false;
                     core.handle_events(events, timer.as_mut());
@@ -318,7 +343,7 @@ impl<H: Handler, S: AsyncRead + AsyncWrite + Unpin> Core<H, S> {
         let mut events = Events::default();
         if self.decoder.data_remaining() >= DIRECT_MIN {
             if let Some(mut direct) = self.decoder.direct_read() {
-                let limit = direct.remaining();
+                let limit = direct.remaining() - DIRECT_TAIL.min(direct.remaining() / 2);
                 let polled = {
                     let mut buf = direct.buffer().limit(limit);
                     pin!(self.io.read_buf(&mut buf)).poll(cx)
@@ -340,13 +365,16 @@ impl<H: Handler, S: AsyncRead + AsyncWrite + Unpin> Core<H, S> {
                 };
             }
         }
-        let size = self
+        let mut size = self
             .session
             .ext
             .engine
             .config
             .ws_read_buffer_size
             .clamp(MIN_READ, MAX_READ);
+        if self.after_large {
+            size = size.min(SMALL_READ);
+        }
         let io = &mut self.io;
         let decoder = &mut self.decoder;
         let outcome = READ_SCRATCH.with(|cell| {
