@@ -424,9 +424,12 @@ impl Decoder {
                     });
                 }
                 // The buffer size is known: one allocation for an unfragmented message.
-                self.data
-                    .try_reserve_exact(len.min(RESERVE_LIMIT))
-                    .map_err(|_| too_big)?;
+                let reserve = len.min(RESERVE_LIMIT);
+                if self.data.capacity() == 0 {
+                    self.data = recycle::buffer(reserve).map_err(|_| too_big)?;
+                } else {
+                    self.data.try_reserve_exact(reserve).map_err(|_| too_big)?;
+                }
                 len
             }
             // parse_header refused control frames longer than 125 bytes.
@@ -499,11 +502,12 @@ impl Decoder {
             Kind::Data => {
                 // Taken whole: the decoder keeps no capacity between messages.
                 let data = std::mem::take(&mut self.data);
+                let data = recycle::freeze(data);
                 match self.message.take() {
                     Some(Message::Text) => ByteString::try_from(data)
                         .map(|s| Some(Incoming::Text(s)))
                         .map_err(|_| FrameError::InvalidUtf8),
-                    _ => Ok(Some(Incoming::Binary(Bytes::from(data)))),
+                    _ => Ok(Some(Incoming::Binary(data))),
                 }
             }
             Kind::Ping => {
@@ -649,5 +653,6 @@ pub fn encode_close(out: &mut Vec<u8>, code: Option<u16>) {
     }
 }
 
+mod recycle;
 #[cfg(test)]
 mod tests;
