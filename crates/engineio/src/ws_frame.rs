@@ -285,9 +285,9 @@ fn parse_header(buf: &[u8]) -> Result<Option<(Header, usize)>, FrameError> {
 /// Incremental decoder of client frames into [`Incoming`] events.
 ///
 /// Between frames it holds no heap memory. While a frame is unfinished it holds its
-/// header bytes inline and its payload in a buffer reserved at the declared size (after
-/// the size check, so at most `max_payload` bytes for a data message, 125 for a
-/// control frame).
+/// header bytes inline and its payload in a buffer reserved for the declared size, after
+/// the size check: for a data message at most `max_payload` bytes (up to twice that when
+/// a recycled buffer of a large message is reused), 125 for a control frame.
 #[derive(Debug)]
 pub struct Decoder {
     max_payload: usize,
