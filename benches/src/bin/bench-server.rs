@@ -7,8 +7,8 @@
 //!
 //! One tokio worker (current_thread runtime), 127.0.0.1 only.
 //! Usage: `bench-server --port 3000` (0 = ephemeral; prints `listening 127.0.0.1:PORT`).
-//! `--ws-read-buffer BYTES` overrides the engine's WebSocket read buffer size (default:
-//! the engine's default; only for experiments, the comparison uses the default).
+//! `--ws-read-buffer BYTES` overrides the most bytes one WebSocket read takes (the
+//! engine's `ws_read_buffer_size`; only for experiments, the comparison uses the default).
 
 use std::io::Write;
 

@@ -140,11 +140,16 @@ pub struct EngineConfig {
     /// Capacity of each session's outgoing message queue (default 1024). `Socket::send`
     /// waits and `Socket::try_send` fails with `Full` when it is reached.
     pub send_queue_capacity: usize,
-    /// tungstenite read buffer per WebSocket connection (default 1 KiB). tungstenite
-    /// zero-fills this much before every read, so it is resident memory per connection;
-    /// larger values read big messages in fewer syscalls.
+    /// The most bytes one read takes from a WebSocket connection (default 64 KiB,
+    /// clamped to 256 B ..= 1 MiB). Reads land in a scratch buffer shared by the
+    /// connections of a worker thread, so this costs no memory per connection; the rest
+    /// of a frame larger than a read is read straight into that message's buffer.
     pub ws_read_buffer_size: usize,
-    /// tungstenite write buffer target per WebSocket connection (default 4 KiB).
+    /// The most encoded bytes a WebSocket connection keeps for a client that does not
+    /// read fast enough (default 64 KiB). Above it the connection takes no more messages
+    /// from the session's send queue (so `send_queue_capacity` pushes back on senders)
+    /// and pauses reading until the client catches up. Nothing is kept while the client
+    /// keeps up: each batch is written at once.
     pub ws_write_buffer_size: usize,
     /// How long a server-closed polling session waits for a GET to carry the close
     /// packet (Node's 30 s `closeTimeout`).
@@ -169,8 +174,8 @@ impl Default for EngineConfig {
             cookie: None,
             cors: None,
             send_queue_capacity: 1024,
-            ws_read_buffer_size: 1024,
-            ws_write_buffer_size: 4096,
+            ws_read_buffer_size: 64 * 1024,
+            ws_write_buffer_size: 64 * 1024,
             close_timeout: Duration::from_secs(30),
             allow_request: None,
             initial_headers: None,
@@ -192,6 +197,8 @@ impl std::fmt::Debug for EngineConfig {
             .field("cookie", &self.cookie)
             .field("cors", &self.cors)
             .field("send_queue_capacity", &self.send_queue_capacity)
+            .field("ws_read_buffer_size", &self.ws_read_buffer_size)
+            .field("ws_write_buffer_size", &self.ws_write_buffer_size)
             .field("allow_request", &self.allow_request.is_some())
             .field("initial_headers", &self.initial_headers.is_some())
             .finish_non_exhaustive()
@@ -226,9 +233,9 @@ impl EngineConfig {
         add_trailing_slash: bool);
     setter!(/// Sets the per-session send queue capacity (at least 1 is used).
         send_queue_capacity: usize);
-    setter!(/// Sets the WebSocket read buffer size.
+    setter!(/// Sets the most bytes one WebSocket read takes.
         ws_read_buffer_size: usize);
-    setter!(/// Sets the WebSocket write buffer size.
+    setter!(/// Sets the most output bytes kept for a slow WebSocket client.
         ws_write_buffer_size: usize);
     setter!(/// Sets the polling close timeout.
         close_timeout: Duration);

@@ -123,13 +123,15 @@
 //!
 //! # Design
 //!
-//! A sans-IO core — [`packet`], [`payload`], the session state machine (`state.rs`),
-//! ids, configuration and errors — and a thin IO layer: the tower service
-//! (`service.rs`), long-polling (`polling.rs`), the WebSocket driver (`websocket.rs`)
-//! and [`Engine::serve`]. See `docs/engineio.md` for the state machine and the data path.
+//! A sans-IO core — [`packet`], [`payload`], the WebSocket framing ([`ws_frame`]), the
+//! session state machine (`state/`), ids, configuration and errors — and a thin IO
+//! layer: the tower service (`service.rs`), long-polling (`polling.rs`), the WebSocket
+//! connection driver (`websocket/`) and [`Engine::serve`]. See `docs/engineio.md` for
+//! the state machine and the data path.
 //!
-//! Tasks: a WebSocket session runs in one task (socket reads, outgoing queue and one
-//! timer in a single `select!`). A polling session has one small timer task for its
+//! Tasks: a WebSocket session runs in one task, a hand-written future (a few hundred
+//! bytes) that reads, writes and keeps the session's one timer; an idle connection
+//! holds no read or write buffer. A polling session has one small timer task for its
 //! heartbeat, which also reclaims abandoned sessions at the pong deadline; it exits when
 //! the session upgrades to WebSocket.
 //!
@@ -149,7 +151,6 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-mod adaptive_io;
 mod body;
 mod config;
 mod cors;
@@ -166,6 +167,7 @@ mod sid;
 mod socket;
 mod state;
 mod websocket;
+pub mod ws_frame;
 
 pub use body::{BoxError, EngineBody};
 pub use config::{

@@ -1,7 +1,7 @@
 //! Messages exchanged with the layer above: [`Message`] and [`Text`].
 
 use bytes::Bytes;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use bytestring::ByteString;
 
 /// One Engine.IO message, as received from or sent to a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,9 +44,11 @@ pub enum InvalidText {
 /// UTF-8 message text stored *with* its Engine.IO type prefix `4` in one shared buffer.
 ///
 /// The same bytes are the WebSocket text frame for every recipient, so cloning a `Text`
-/// (or sending it to many sessions) only bumps a reference count.
+/// (or sending it to many sessions) only bumps a reference count. A text frame read
+/// from a WebSocket becomes a `Text` without a copy, its UTF-8 checked once by the
+/// frame decoder.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Text(Utf8Bytes);
+pub struct Text(ByteString);
 
 impl Text {
     /// Builds a text message from `s`, allocating `"4" + s` once.
@@ -54,7 +56,7 @@ impl Text {
         let mut framed = String::with_capacity(s.len() + 1);
         framed.push('4');
         framed.push_str(s);
-        Text(Utf8Bytes::from(framed))
+        Text(ByteString::from(framed))
     }
 
     /// Wraps an already framed message (`b"4"` followed by UTF-8 text), validating it once.
@@ -62,13 +64,13 @@ impl Text {
         if frame.first() != Some(&b'4') {
             return Err(InvalidText::MissingPrefix);
         }
-        Utf8Bytes::try_from(frame)
+        ByteString::try_from(frame)
             .map(Text)
             .map_err(|_| InvalidText::NotUtf8)
     }
 
-    /// Wraps a validated frame whose first byte is known to be `4`.
-    pub(crate) fn from_utf8_framed(frame: Utf8Bytes) -> Result<Text, InvalidText> {
+    /// Wraps checked text whose first byte should be the prefix `4` (no UTF-8 check).
+    pub(crate) fn from_checked(frame: ByteString) -> Result<Text, InvalidText> {
         if frame.as_bytes().first() != Some(&b'4') {
             return Err(InvalidText::MissingPrefix);
         }
@@ -78,16 +80,21 @@ impl Text {
     /// The message text, without the type prefix.
     pub fn as_str(&self) -> &str {
         // The first byte is the ASCII digit '4', so index 1 is a char boundary.
-        self.0.as_str().get(1..).unwrap_or_default()
+        self.0.get(1..).unwrap_or_default()
     }
 
     /// The message text without the prefix, as shared bytes (zero-copy).
     pub fn payload(&self) -> Bytes {
-        Bytes::from(self.0.clone()).slice(1..)
+        self.0.as_bytes().slice(1..)
+    }
+
+    /// The message text without the prefix, as a shared string (zero-copy).
+    pub fn payload_str(&self) -> ByteString {
+        self.0.slice_ref(self.as_str())
     }
 
     /// The whole frame, prefix included (what a WebSocket text frame carries).
-    pub fn framed(&self) -> &Utf8Bytes {
+    pub fn framed(&self) -> &ByteString {
         &self.0
     }
 
@@ -130,6 +137,7 @@ mod tests {
         assert_eq!(t.as_str(), "héllo");
         assert_eq!(&t.framed().as_bytes()[..1], b"4");
         assert_eq!(t.payload(), Bytes::from_static("héllo".as_bytes()));
+        assert_eq!(t.payload_str(), "héllo");
         assert_eq!(t.len(), "héllo".len());
     }
 
@@ -150,5 +158,19 @@ mod tests {
         let t = Text::from_framed(Bytes::from_static(b"4")).unwrap();
         assert!(t.is_empty());
         assert_eq!(t.as_str(), "");
+        assert_eq!(t.payload_str(), "");
+    }
+
+    #[test]
+    fn payload_str_shares_the_frame() {
+        let t = Text::from_framed(Bytes::from(b"4\xc3\xa9t\xc3\xa9".to_vec())).unwrap();
+        let payload = t.payload_str();
+        assert_eq!(payload, "été");
+        // Same buffer: the payload starts one byte into the frame.
+        assert_eq!(payload.as_ptr(), t.framed()[1..].as_ptr());
+        assert_eq!(
+            Text::from_checked(ByteString::from("3x")),
+            Err(InvalidText::MissingPrefix)
+        );
     }
 }

@@ -7,7 +7,7 @@
 
 use base64::Engine as _;
 use bytes::Bytes;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use bytestring::ByteString;
 
 use crate::message::{Message, Text};
 
@@ -60,22 +60,30 @@ pub fn decode(frame: Bytes) -> Result<Packet, DecodeError> {
         Some(b'b') => return decode_base64(&frame[1..]),
         Some(_) => {}
     }
-    let text = Utf8Bytes::try_from(frame).map_err(|_| DecodeError::NotUtf8)?;
+    let text = ByteString::try_from(frame).map_err(|_| DecodeError::NotUtf8)?;
     decode_text(text)
 }
 
-/// Decodes one text packet that is already known to be UTF-8 (a WebSocket text frame).
-pub fn decode_text(frame: Utf8Bytes) -> Result<Packet, DecodeError> {
+/// Decodes one text packet that is already checked UTF-8 (a WebSocket text frame); a
+/// message keeps `frame` as its buffer, without a copy or a second UTF-8 check.
+///
+/// ```
+/// use engineio::packet::{decode_text, Packet};
+/// use engineio::{Message, Text};
+/// let packet = decode_text("4héllo".into());
+/// assert_eq!(packet, Ok(Packet::Message(Message::Text(Text::new("héllo")))));
+/// ```
+pub fn decode_text(frame: ByteString) -> Result<Packet, DecodeError> {
     let Some(&first) = frame.as_bytes().first() else {
         return Err(DecodeError::Empty);
     };
-    let data = || Bytes::from(frame.clone()).slice(1..);
+    let data = || frame.as_bytes().slice(1..);
     Ok(match first {
         b'0' => Packet::Open,
         b'1' => Packet::Close,
         b'2' => Packet::Ping(data()),
         b'3' => Packet::Pong(data()),
-        b'4' => match Text::from_utf8_framed(frame.clone()) {
+        b'4' => match Text::from_checked(frame) {
             Ok(text) => Packet::Message(Message::Text(text)),
             Err(_) => return Err(DecodeError::UnknownType(first)),
         },

@@ -7,6 +7,7 @@
 
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
 use std::time::Instant;
 
 use tokio::sync::Notify;
@@ -22,7 +23,8 @@ pub(crate) struct Session<X: ?Sized> {
     pub(crate) id: Sid,
     pub(crate) request: RequestInfo,
     pub(crate) state: Mutex<SessionState>,
-    /// Wakes whoever drives the transport (pending GET, WebSocket task, polling timer).
+    /// Wakes whoever waits on the polling transport (a pending GET, the polling timer);
+    /// the WebSocket driver parks in the state instead (`state::driver`).
     pub(crate) changed: Notify,
     /// Wakes senders waiting for queue space.
     pub(crate) space: Notify,
@@ -131,17 +133,19 @@ impl Socket {
     /// Queues a message without waiting: `Full` when the send queue is full, `Closed`
     /// once the session is closing or closed. Never drops silently.
     pub fn try_send(&self, message: Message) -> Result<(), TrySendError> {
-        let was_empty;
+        let (was_empty, driver);
         {
             let mut st = self.lock();
             was_empty = !st.has_output();
             st.push(message)?;
+            driver = if was_empty { st.wake_driver() } else { None };
         }
         // Edge-triggered: only the empty -> non-empty transition notifies. Correct
-        // because every waiter registers on `changed` before it looks at the queue and
-        // looks again after each wake-up (see `websocket::drive`, `polling::get`).
+        // because every waiter registers (on `changed`, or parks the WebSocket driver)
+        // before it looks at the queue and looks again after each wake-up (see
+        // `websocket::conn`, `polling::get`).
         if was_empty {
-            self.0.changed.notify_waiters();
+            self.wake_transports(driver);
         }
         Ok(())
     }
@@ -183,14 +187,15 @@ impl Socket {
                 Ok(())
             };
         }
-        let was_empty;
+        let (was_empty, driver);
         {
             let mut st = self.lock();
             was_empty = !st.has_output();
             st.push_many(messages)?;
+            driver = if was_empty { st.wake_driver() } else { None };
         }
         if was_empty {
-            self.0.changed.notify_waiters();
+            self.wake_transports(driver);
         }
         Ok(())
     }
@@ -218,6 +223,15 @@ impl Socket {
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Wakes whoever waits for the session to change: the `changed` waiters (a pending
+    /// GET, the polling timer) and the parked WebSocket driver.
+    fn wake_transports(&self, driver: Option<Waker>) {
+        self.0.changed.notify_waiters();
+        if let Some(waker) = driver {
+            waker.wake();
+        }
+    }
+
     /// Closes at once (no flush): protocol errors, lost transports, engine shutdown.
     pub(crate) fn close_now(&self, reason: DisconnectReason) {
         self.update(|st, _, _| {
@@ -227,8 +241,27 @@ impl Socket {
 
     /// Runs a state transition, then wakes transports/senders and finalizes as needed.
     pub(crate) fn update<R>(&self, f: impl FnOnce(&mut SessionState, Instant, &Timing) -> R) -> R {
+        self.transition(None, f)
+    }
+
+    /// [`update`](Self::update) for the WebSocket driver itself: after the transition,
+    /// under the same lock, the driver parks with `waker`, so any later change wakes it
+    /// (see `state::driver`). Its own transition does not wake it.
+    pub(crate) fn update_parked<R>(
+        &self,
+        waker: &Waker,
+        f: impl FnOnce(&mut SessionState, Instant, &Timing) -> R,
+    ) -> R {
+        self.transition(Some(waker), f)
+    }
+
+    fn transition<R>(
+        &self,
+        park: Option<&Waker>,
+        f: impl FnOnce(&mut SessionState, Instant, &Timing) -> R,
+    ) -> R {
         let now = Instant::now();
-        let (r, finalize, wake, space) = {
+        let (r, finalize, wake, space, driver) = {
             let mut st = self.lock();
             let before = snapshot(&st);
             let queued_before = st.queued_messages();
@@ -240,10 +273,18 @@ impl Socket {
                 || before.upgrade != after.upgrade
                 || (!before.has_output && after.has_output);
             let space = st.queued_messages() < queued_before || (before.open && !after.open);
-            (r, st.take_finalize(), wake, space)
+            let driver = match park {
+                Some(waker) => {
+                    st.park_driver(waker);
+                    None
+                }
+                None if wake => st.wake_driver(),
+                None => None,
+            };
+            (r, st.take_finalize(), wake, space, driver)
         };
         if wake {
-            self.0.changed.notify_waiters();
+            self.wake_transports(driver);
         }
         if space {
             self.0.space.notify_waiters();

@@ -13,6 +13,7 @@
 //! [`heartbeat`], the graceful-close deadline and the [`upgrade`] deadline.
 
 mod close;
+mod driver;
 mod heartbeat;
 mod polling;
 mod queue;
@@ -27,6 +28,7 @@ use crate::message::Message;
 use crate::packet::Packet;
 use crate::payload::OutPacket;
 use close::{CloseReply, Life};
+use driver::DriverPark;
 use heartbeat::{Beat, Heartbeat};
 pub(crate) use polling::GetStep;
 use queue::SendQueue;
@@ -105,6 +107,8 @@ pub(crate) struct SessionState {
     post_active: bool,
     delivering: u32,
     finalized: bool,
+    /// The WebSocket driver's waker (see [`driver`]).
+    driver: DriverPark,
 }
 
 impl SessionState {
@@ -127,6 +131,7 @@ impl SessionState {
             post_active: false,
             delivering: 0,
             finalized: false,
+            driver: DriverPark::default(),
         }
     }
 

@@ -68,11 +68,13 @@ impl SendQueue {
 
     /// Moves everything queued to `out` (in order).
     pub(super) fn drain_into(&mut self, out: &mut Vec<OutPacket>) {
-        out.extend(self.packets.drain(..));
+        out.extend(self.take());
+    }
+
+    /// Takes everything queued (in order), buffer included: the queue keeps no capacity.
+    pub(super) fn take(&mut self) -> VecDeque<OutPacket> {
         self.messages = 0;
-        if self.packets.capacity() > 64 {
-            self.packets.shrink_to(16);
-        }
+        std::mem::take(&mut self.packets)
     }
 
     /// Drops everything queued and releases the memory (the session closed).
@@ -115,6 +117,18 @@ impl SessionState {
     /// Moves everything queued to `out` (in order).
     pub(crate) fn drain_into(&mut self, out: &mut Vec<OutPacket>) {
         self.queue.drain_into(out);
+    }
+
+    /// Takes everything queued, in order, with the queue's buffer: an idle session keeps
+    /// no queue capacity.
+    pub(crate) fn take_queue(&mut self) -> VecDeque<OutPacket> {
+        self.queue.take()
+    }
+
+    /// Heap capacity held by the queue (tests of the no-idle-memory property).
+    #[cfg(test)]
+    pub(crate) fn queue_capacity(&self) -> usize {
+        self.queue.packets.capacity()
     }
 
     /// Number of queued messages (control packets excluded).
