@@ -332,7 +332,7 @@ impl engineio::Handler for SocketIoHandler {
         let decoded = {
             let mut decoder = lock(&client.decoder);
             match message {
-                Message::Text(text) => decoder.decode_text(text.payload()),
+                Message::Text(text) => decoder.decode_str(text.payload_str()),
                 Message::Binary(data) => decoder.decode_binary(data),
             }
         };

@@ -117,6 +117,18 @@ impl Decoder {
         }
     }
 
+    /// Text the transport already checked as UTF-8 (not checked again).
+    pub(crate) fn decode_str(
+        &mut self,
+        text: socketio_parser::ByteString,
+    ) -> Result<Option<Packet>, DecodeError> {
+        match self {
+            Decoder::Json(d) => d.decode_str(text),
+            #[cfg(feature = "msgpack")]
+            Decoder::MsgPack(d) => d.decode_str(text),
+        }
+    }
+
     pub(crate) fn decode_binary(&mut self, data: Bytes) -> Result<Option<Packet>, DecodeError> {
         match self {
             Decoder::Json(d) => d.decode_binary(data),
