@@ -23,6 +23,11 @@ use crate::state::{SessionState, Timing, TransportKind};
 /// `tokio::spawn` anything slow.
 pub trait Handler: Send + Sync + 'static {
     /// Per-session state kept by the engine next to the session (no lookup per message).
+    ///
+    /// It lives as long as the session record, so it must not hold the session's own
+    /// [`Socket`] (that would be a reference cycle: the session would never be freed).
+    /// Keep a [`WeakSocket`](crate::WeakSocket) (`socket.downgrade()`) if it needs one;
+    /// the handler methods receive the socket anyway.
     type State: Send + Sync + 'static;
     /// A session opened (after the handshake response is decided).
     fn on_connect(&self, socket: &Socket) -> Self::State;

@@ -127,10 +127,7 @@ async fn concurrent_binary_emits_are_never_interleaved() {
         .configure_engine(|c| c.send_queue_capacity = 100_000)
         .build();
     let addr = serve(&io).await;
-    let mut c = RawClient::connect(addr).await;
-    let sid = c.join("/", None).await;
-    eventually(|| io.sockets().get_socket(&sid).is_some()).await;
-    let socket = io.sockets().get_socket(&sid).unwrap();
+    let (mut c, socket) = join_root(&io, addr).await;
     let mut tasks = Vec::new();
     for t in 0..8u8 {
         let socket = socket.clone();
@@ -169,10 +166,7 @@ async fn emit_wait_applies_backpressure_instead_of_failing() {
         .configure_engine(|c| c.send_queue_capacity = 4)
         .build();
     let addr = serve(&io).await;
-    let mut c = RawClient::connect(addr).await;
-    let sid = c.join("/", None).await;
-    eventually(|| io.sockets().get_socket(&sid).is_some()).await;
-    let socket = io.sockets().get_socket(&sid).unwrap();
+    let (mut c, socket) = join_root(&io, addr).await;
     let producer = tokio::spawn(async move {
         for i in 0..200u32 {
             socket.emit_wait("n", (i,)).await.unwrap();

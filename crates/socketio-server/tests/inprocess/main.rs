@@ -51,3 +51,12 @@ fn track_disconnects(io: &SocketIo) -> Arc<Mutex<Vec<String>>> {
     });
     log
 }
+
+/// A raw client joined to `/`, and the server's socket for it.
+async fn join_root(io: &SocketIo, addr: std::net::SocketAddr) -> (RawClient, Socket) {
+    let mut c = RawClient::connect(addr).await;
+    let sid = c.join("/", None).await;
+    eventually(|| io.sockets().get_socket(&sid).is_some()).await;
+    let socket = io.sockets().get_socket(&sid).unwrap();
+    (c, socket)
+}
