@@ -1,7 +1,7 @@
 //! [`Engine`]: the session table, the [`Handler`] contract and session creation.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use tokio::sync::Notify;
@@ -24,10 +24,8 @@ use crate::state::{SessionState, Timing, TransportKind};
 pub trait Handler: Send + Sync + 'static {
     /// Per-session state kept by the engine next to the session (no lookup per message).
     ///
-    /// It lives as long as the session record, so it must not hold the session's own
-    /// [`Socket`] (that would be a reference cycle: the session would never be freed).
-    /// Keep a [`WeakSocket`](crate::WeakSocket) (`socket.downgrade()`) if it needs one;
-    /// the handler methods receive the socket anyway.
+    /// The engine drops it once `on_disconnect` returned, so it may hold the session's
+    /// own [`Socket`] without keeping the session alive.
     type State: Send + Sync + 'static;
     /// A session opened (after the handshake response is decided).
     fn on_connect(&self, socket: &Socket) -> Self::State;
@@ -40,7 +38,21 @@ pub trait Handler: Send + Sync + 'static {
 /// The typed extension stored in each session.
 pub(crate) struct Ext<H: Handler> {
     pub(crate) engine: Arc<EngineInner<H>>,
-    pub(crate) state: OnceLock<H::State>,
+    /// The handler's state: set after `on_connect`, dropped once `on_disconnect`
+    /// returned, so a state that holds its session cannot keep it alive. Read-locked
+    /// during `on_message`; that never meets the write in `finalize`, which only runs
+    /// when no handler call is in progress (`begin_delivery` / `end_delivery`).
+    pub(crate) state: RwLock<Option<H::State>>,
+}
+
+impl<H: Handler> Ext<H> {
+    fn state(&self) -> std::sync::RwLockReadGuard<'_, Option<H::State>> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, Option<H::State>> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 pub(crate) type TypedSession<H> = Session<Ext<H>>;
@@ -60,9 +72,11 @@ impl<H: Handler> SessionExt for Ext<H> {
                 .unwrap_or_else(|e| e.into_inner());
             sessions.remove(&sid);
         }
-        if let Some(state) = self.state.get() {
+        let state = self.state_mut().take();
+        if let Some(state) = &state {
             self.engine.handler.on_disconnect(socket, state, reason);
         }
+        drop(state);
         self.engine.emptied.notify_waiters();
     }
 }
@@ -214,7 +228,7 @@ impl<H: Handler> EngineInner<H> {
             space: Notify::new(),
             ext: Ext {
                 engine: self.clone(),
-                state: OnceLock::new(),
+                state: RwLock::new(None),
             },
         });
         self.sessions
@@ -223,7 +237,7 @@ impl<H: Handler> EngineInner<H> {
             .insert(id, session.clone());
         let socket = socket_of(&session);
         let user_state = self.handler.on_connect(&socket);
-        let _ = session.ext.state.set(user_state);
+        *session.ext.state_mut() = Some(user_state);
         socket.update(|st, _, _| st.end_delivery());
         tracing::debug!(sid = %id, transport = transport.as_str(), "session opened");
         (session, socket)
@@ -231,7 +245,7 @@ impl<H: Handler> EngineInner<H> {
 
     /// Hands messages to the handler in order; stops when the session closes.
     pub(crate) fn deliver(&self, session: &TypedSession<H>, socket: &Socket, message: Message) {
-        if let Some(state) = session.ext.state.get() {
+        if let Some(state) = session.ext.state().as_ref() {
             self.handler.on_message(socket, state, message);
         }
     }

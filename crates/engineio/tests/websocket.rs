@@ -527,3 +527,65 @@ async fn concurrent_senders_never_stall_the_websocket_writer() {
         DisconnectReason::TransportClose
     );
 }
+
+/// A handler whose state holds its own session's socket (as an application naturally
+/// would): the engine drops the state after `on_disconnect`, so the session record is
+/// freed anyway, for WebSocket and polling sessions alike.
+#[tokio::test]
+async fn handler_state_holding_its_socket_does_not_keep_the_session_alive() {
+    use engineio::{Engine, Handler, Socket, WeakSocket};
+    use std::sync::{Arc, Mutex};
+
+    struct Holder(Arc<Mutex<Vec<WeakSocket>>>);
+    impl Handler for Holder {
+        type State = Socket;
+        fn on_connect(&self, socket: &Socket) -> Socket {
+            self.0.lock().unwrap().push(socket.downgrade());
+            socket.clone()
+        }
+        fn on_message(&self, _: &Socket, own: &Socket, m: Message) {
+            let _ = own.try_send(m);
+        }
+        fn on_disconnect(&self, _: &Socket, _: &Socket, _: DisconnectReason) {}
+    }
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let engine = Engine::new(EngineConfig::default(), Holder(seen.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(engine.clone().serve(listener));
+
+    // A WebSocket session: echo once, then the client goes away.
+    let url = format!("ws://{addr}/engine.io/?EIO=4&transport=websocket");
+    let req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+        .unwrap();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (ws, _) = tokio_tungstenite::client_async(req, tcp).await.unwrap();
+    let mut ws = Ws(ws);
+    let _open = ws.next_text().await;
+    ws.send_text("4hello").await;
+    assert_eq!(ws.next_text().await, "4hello");
+    drop(ws);
+    // A polling session closed by the client.
+    let res = http(addr, "GET", "/engine.io/?EIO=4&transport=polling", &[], b"").await;
+    let v: serde_json::Value = serde_json::from_str(&res.text()[1..]).unwrap();
+    let sid = v["sid"].as_str().unwrap().to_owned();
+    let path = format!("/engine.io/?EIO=4&transport=polling&sid={sid}");
+    assert_eq!(http(addr, "POST", &path, &[], b"1").await.status, 200);
+
+    for _ in 0..100 {
+        let alive = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|w| w.upgrade().is_some())
+            .count();
+        if alive == 0 && engine.session_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert!(seen.lock().unwrap().iter().all(|w| w.upgrade().is_none()));
+    task.abort();
+}
